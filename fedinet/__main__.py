@@ -1,0 +1,5 @@
+import sys
+
+from fedinet.cli import main
+
+sys.exit(main())

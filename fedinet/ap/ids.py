@@ -1,0 +1,60 @@
+"""The ids (URIs) fedinet mints for its own objects. Pure functions of the base URL."""
+
+from __future__ import annotations
+
+__all__ = [
+    "INSTANCE_ACTOR_PATH",
+    "LocalActorIds",
+    "instance_actor_ids",
+    "local_actor_ids",
+]
+
+from dataclasses import dataclass
+
+INSTANCE_ACTOR_PATH = "/actor"
+
+
+@dataclass(frozen=True, slots=True)
+class LocalActorIds:
+    uri: str
+    url: str
+    inbox: str
+    outbox: str
+    shared_inbox: str
+    followers: str
+    following: str
+    featured: str
+    main_key: str
+    ed25519_key: str
+
+
+def local_actor_ids(base_url: str, username: str) -> LocalActorIds:
+    uri = f"{base_url}/users/{username}"
+    return LocalActorIds(
+        uri=uri,
+        url=f"{base_url}/@{username}",
+        inbox=f"{uri}/inbox",
+        outbox=f"{uri}/outbox",
+        shared_inbox=f"{base_url}/inbox",
+        followers=f"{uri}/followers",
+        following=f"{uri}/following",
+        featured=f"{uri}/collections/featured",
+        main_key=f"{uri}#main-key",
+        ed25519_key=f"{uri}#ed25519-key",
+    )
+
+
+def instance_actor_ids(base_url: str) -> LocalActorIds:
+    uri = f"{base_url}{INSTANCE_ACTOR_PATH}"
+    return LocalActorIds(
+        uri=uri,
+        url=f"{base_url}/about",
+        inbox=f"{uri}/inbox",
+        outbox=f"{uri}/outbox",
+        shared_inbox=f"{base_url}/inbox",
+        followers=f"{uri}/followers",
+        following=f"{uri}/following",
+        featured=f"{uri}/collections/featured",
+        main_key=f"{uri}#main-key",
+        ed25519_key=f"{uri}#ed25519-key",
+    )

@@ -1,0 +1,69 @@
+"""The Starlette application factory."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import BaseRoute, Route
+
+from fedinet.config import Settings
+from fedinet.runtime import Runtime, open_runtime
+from fedinet.web.errors import EXCEPTION_HANDLERS
+from fedinet.web.health import healthz
+from fedinet.web.middleware import AccessLogMiddleware
+from fedinet.worker import run_workers
+
+__all__ = ["create_app"]
+
+
+def _routes() -> list[BaseRoute]:
+    return [
+        Route("/healthz", healthz, methods=["GET", "HEAD"]),
+    ]
+
+
+def create_app(settings: Settings, *, runtime: Runtime | None = None) -> Starlette:
+    """Build the app.
+
+    With ``runtime`` (what ``fedinet serve`` and the tests do) the caller owns the database
+    and the HTTP client; without it, the lifespan opens them. Either way the lifespan runs
+    the background workers unless ``settings.workers_in_web`` is off.
+    """
+
+    @contextlib.asynccontextmanager
+    async def run_with_workers(app: Starlette, runtime: Runtime) -> AsyncIterator[None]:
+        app.state.runtime = runtime
+        stop = asyncio.Event()
+        workers = (
+            asyncio.create_task(run_workers(runtime, stop)) if settings.workers_in_web else None
+        )
+        try:
+            yield
+        finally:
+            stop.set()
+            if workers is not None:
+                await workers
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if runtime is not None:
+            async with run_with_workers(app, runtime):
+                yield
+            return
+        async with open_runtime(settings) as opened, run_with_workers(app, opened):
+            yield
+
+    app = Starlette(
+        routes=_routes(),
+        middleware=[Middleware(AccessLogMiddleware)],
+        exception_handlers=EXCEPTION_HANDLERS,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    if runtime is not None:
+        app.state.runtime = runtime
+    return app

@@ -1,0 +1,186 @@
+"""The ``fedinet`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from typing import Any
+
+from fedinet import __version__
+from fedinet.config import Settings, load_settings
+from fedinet.errors import FedinetError
+from fedinet.logs import configure_logging
+
+__all__ = ["main"]
+
+log = logging.getLogger("fedinet.cli")
+
+
+def _stop_on_signals(on_signal: Callable[[], None]) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, on_signal)
+
+
+def _cancel_until(ready: Callable[[], bool]) -> Callable[[], None]:
+    """A signal callback that cancels the current task while ``ready()`` is false: a
+    SIGTERM during start-up stops cleanly (releasing the embedded database)."""
+    task = asyncio.current_task()
+    assert task is not None
+
+    def on_signal() -> None:
+        if not ready():
+            task.cancel()
+
+    return on_signal
+
+
+async def _serve(settings: Settings, host: str, port: int) -> None:
+    import uvicorn
+
+    from fedinet.app import create_app
+    from fedinet.runtime import open_runtime
+
+    serving = False
+    _stop_on_signals(_cancel_until(lambda: serving))
+    async with open_runtime(settings) as runtime:
+        for name in runtime.migrations_applied:
+            log.info("migration applied name=%s", name)
+        serving = True
+        config = uvicorn.Config(
+            create_app(settings, runtime=runtime),
+            host=host,
+            port=port,
+            log_config=None,
+            access_log=False,
+            server_header=False,
+            lifespan="on",
+            timeout_graceful_shutdown=20,
+        )
+        # uvicorn handles SIGTERM/SIGINT while serving (graceful shutdown) and re-raises
+        # the signal afterwards; our handler above then ignores it, and the runtime closes.
+        await uvicorn.Server(config).serve()
+    log.info("stopped")
+
+
+async def _worker(settings: Settings) -> None:
+    from fedinet.runtime import open_runtime
+    from fedinet.worker import run_workers
+
+    stop = asyncio.Event()
+    opened = False
+    cancel = _cancel_until(lambda: opened)
+
+    def on_signal() -> None:
+        if opened:
+            stop.set()
+        else:
+            cancel()
+
+    _stop_on_signals(on_signal)
+    async with open_runtime(settings) as runtime:
+        opened = True
+        await run_workers(runtime, stop)
+
+
+async def _migrate(settings: Settings) -> None:
+    from fedinet.runtime import open_runtime
+
+    _stop_on_signals(_cancel_until(lambda: False))
+    async with open_runtime(settings) as runtime:
+        if runtime.migrations_applied:
+            for name in runtime.migrations_applied:
+                print(f"applied {name}")
+        else:
+            print("the database is up to date")
+
+
+async def _create_user(settings: Settings, args: argparse.Namespace) -> None:
+    from fedinet.runtime import open_runtime
+    from fedinet.services.accounts import create_member
+
+    _stop_on_signals(_cancel_until(lambda: False))
+    async with open_runtime(settings) as runtime, runtime.pool.acquire() as conn:
+        created = await create_member(
+            conn,
+            settings,
+            username=args.username,
+            email=args.email,
+            password=args.password,
+            is_admin=args.admin,
+        )
+    role = "admin" if created.user.is_admin else "member"
+    print(f"created {role} @{created.actor.acct} <{created.user.email}>")
+    if created.generated_password is not None:
+        print(f"password: {created.generated_password}")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="fedinet",
+        description="fedinet: a federated ActivityPub server for people who network "
+        "for a reason. Configuration comes from FEDINET_* environment variables.",
+    )
+    parser.add_argument("--version", action="version", version=f"fedinet {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    serve = commands.add_parser(
+        "serve", help="run the web server and the background workers in one process"
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port to bind (default 8000)")
+
+    commands.add_parser("worker", help="run only the background workers")
+    commands.add_parser("migrate", help="apply pending database migrations")
+
+    admin = commands.add_parser("admin", help="administration commands")
+    admin_commands = admin.add_subparsers(dest="admin_command", metavar="ACTION", required=True)
+    create_user = admin_commands.add_parser("create-user", help="create a local member")
+    create_user.add_argument("username", help="letters, digits and underscores, at most 30")
+    create_user.add_argument("--email", required=True, help="the member's email address")
+    create_user.add_argument(
+        "--password", help="the password (at least 8 characters); generated and printed if omitted"
+    )
+    create_user.add_argument("--admin", action="store_true", help="make the member an admin")
+    return parser
+
+
+def _run(coro: Coroutine[Any, Any, None]) -> int:
+    try:
+        asyncio.run(coro)
+    except asyncio.CancelledError:
+        print("fedinet: stopped by a signal", file=sys.stderr)
+        return 130
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        configure_logging(settings.log_level)
+        action: Awaitable[None] | None = None
+        match args.command:
+            case "serve":
+                action = _serve(settings, args.host, args.port)
+            case "worker":
+                action = _worker(settings)
+            case "migrate":
+                action = _migrate(settings)
+            case "admin":
+                action = _create_user(settings, args)
+        assert asyncio.iscoroutine(action)
+        return _run(action)
+    except FedinetError as exc:
+        print(f"fedinet: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,180 @@
+"""Settings, read once from the environment into a typed, frozen object.
+
+This module imports nothing from the rest of fedinet except the error type, so that
+every other layer can depend on it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from fedinet.errors import ConfigError
+
+__all__ = ["ENV_VARS", "Settings", "load_settings"]
+
+# name -> (default shown in docs, description). The README's table is built from this.
+ENV_VARS: dict[str, tuple[str, str]] = {
+    "FEDINET_URL": ("http://localhost:8000", "Public base URL; ids are minted from it."),
+    "FEDINET_DATABASE_URL": (
+        "(unset: embedded PostgreSQL)",
+        "PostgreSQL URL; unset starts an embedded PostgreSQL in the data dir.",
+    ),
+    "FEDINET_DATA_DIR": ("./fedinet-data", "Where the embedded database, keys and media live."),
+    "FEDINET_SECRET_KEY": ("(generated)", "Secret for sessions and tokens; kept in the data dir."),
+    "FEDINET_ALLOW_PRIVATE_NETWORKS": (
+        "false",
+        "Allow federation with loopback/private addresses (local setups and tests).",
+    ),
+    "FEDINET_AUTHORIZED_FETCH": (
+        "false",
+        "Require signed requests for actors, collections and objects.",
+    ),
+    "FEDINET_LOG_LEVEL": ("info", "debug, info, warning or error."),
+    "FEDINET_WORKERS_IN_WEB": (
+        "true",
+        "Whether `fedinet serve` also runs the background workers.",
+    ),
+}
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+_LOG_LEVELS = ("debug", "info", "warning", "error")
+SECRET_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    url: str
+    """Public base URL without a trailing slash, e.g. ``https://social.example``."""
+    database_url: str | None
+    data_dir: Path
+    secret_key: str
+    allow_private_networks: bool = False
+    authorized_fetch: bool = False
+    log_level: str = "info"
+    workers_in_web: bool = True
+
+    @property
+    def domain(self) -> str:
+        """The instance's domain: host[:port] of ``url``."""
+        return urlsplit(self.url).netloc.lower()
+
+    @property
+    def scheme(self) -> str:
+        return urlsplit(self.url).scheme
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ConfigError(name, f"expected true or false, got {raw!r}")
+
+
+def _parse_url(raw: str) -> str:
+    name = "FEDINET_URL"
+    try:
+        parts = urlsplit(raw.strip())
+        port = parts.port
+    except ValueError as exc:
+        raise ConfigError(name, f"not a valid URL ({exc}): {raw!r}") from None
+    if parts.scheme not in ("http", "https"):
+        raise ConfigError(name, f"must start with http:// or https://, got {raw!r}")
+    if not parts.hostname:
+        raise ConfigError(name, f"has no host: {raw!r}")
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ConfigError(name, f"must be a bare origin without path or query, got {raw!r}")
+    if parts.username or parts.password:
+        raise ConfigError(name, "must not contain credentials")
+    host = parts.hostname.lower()
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        ip = None
+    if ip is not None and ip.version == 6:
+        host = f"[{host}]"
+    netloc = host if port is None else f"{host}:{port}"
+    return f"{parts.scheme}://{netloc}"
+
+
+def _parse_database_url(raw: str | None) -> str | None:
+    if raw is None or not raw.strip():
+        return None
+    value = raw.strip()
+    scheme = urlsplit(value).scheme
+    if scheme not in ("postgres", "postgresql"):
+        raise ConfigError(
+            "FEDINET_DATABASE_URL",
+            f"must be a postgresql:// URL, got scheme {scheme or 'none'!r}",
+        )
+    return value
+
+
+def _data_dir(raw: str) -> Path:
+    name = "FEDINET_DATA_DIR"
+    path = Path(raw).expanduser().resolve()
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(name, f"cannot create {path}: {exc.strerror}") from None
+    if not path.is_dir():
+        raise ConfigError(name, f"{path} is not a directory")
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise ConfigError(name, f"{path} is not writable")
+    return path
+
+
+def _secret_key(raw: str | None, data_dir: Path) -> str:
+    name = "FEDINET_SECRET_KEY"
+    if raw is not None and raw != "":
+        if len(raw) < 32:
+            raise ConfigError(name, "must be at least 32 characters long")
+        return raw
+    path = data_dir / SECRET_FILE
+    try:
+        if path.exists():
+            key = path.read_text().strip()
+            if len(key) < 32:
+                raise ConfigError(name, f"the stored key in {path} is too short; delete it")
+            return key
+        key = secrets.token_urlsafe(48)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(key + "\n")
+        return key
+    except FileExistsError:  # another process created it between exists() and open()
+        return path.read_text().strip()
+    except OSError as exc:
+        raise ConfigError(name, f"cannot read or write {path}: {exc.strerror}") from None
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Read the settings; raise :class:`ConfigError` naming the variable on a bad value."""
+    env = os.environ if env is None else env
+    url = _parse_url(env.get("FEDINET_URL", ENV_VARS["FEDINET_URL"][0]))
+    database_url = _parse_database_url(env.get("FEDINET_DATABASE_URL"))
+    data_dir = _data_dir(env.get("FEDINET_DATA_DIR", "./fedinet-data"))
+    log_level = env.get("FEDINET_LOG_LEVEL", "info").strip().lower()
+    if log_level not in _LOG_LEVELS:
+        raise ConfigError("FEDINET_LOG_LEVEL", f"must be one of {', '.join(_LOG_LEVELS)}")
+    return Settings(
+        url=url,
+        database_url=database_url,
+        data_dir=data_dir,
+        secret_key=_secret_key(env.get("FEDINET_SECRET_KEY"), data_dir),
+        allow_private_networks=_bool(env, "FEDINET_ALLOW_PRIVATE_NETWORKS", False),
+        authorized_fetch=_bool(env, "FEDINET_AUTHORIZED_FETCH", False),
+        log_level=log_level,
+        workers_in_web=_bool(env, "FEDINET_WORKERS_IN_WEB", True),
+    )

@@ -1,0 +1,144 @@
+"""Named queries for actors and their keys."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fedinet.db.types import Executor, Record
+from fedinet.models import Actor, ActorKey
+
+__all__ = [
+    "count_local_members",
+    "get_actor_by_id",
+    "get_actor_by_uri",
+    "get_key",
+    "get_local_actor_by_username",
+    "get_local_private_key",
+    "insert_actor",
+    "insert_key",
+    "list_keys_for_actor",
+]
+
+
+def actor_from_row(row: Record) -> Actor:
+    """Columns of ``actors`` map one to one onto :class:`Actor` fields."""
+    return Actor(**dict(row))
+
+
+def _key_from_row(row: Record) -> ActorKey:
+    return ActorKey(**dict(row))
+
+
+async def insert_actor(db: Executor, **values: Any) -> Actor:
+    """Insert an actor. ``values`` are column names of ``actors``."""
+    row = await db.fetchrow(
+        """
+        INSERT INTO actors (
+            uri, is_local, actor_type, username, domain, display_name, summary, url,
+            inbox_uri, outbox_uri, shared_inbox_uri, followers_uri, following_uri,
+            featured_uri, manually_approves_followers, discoverable, indexable, published
+        ) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
+                  $17, $18)
+        RETURNING *
+        """,
+        values["uri"],
+        values["is_local"],
+        values.get("actor_type", "Person"),
+        values["username"],
+        values["domain"],
+        values.get("display_name", ""),
+        values.get("summary", ""),
+        values.get("url"),
+        values.get("inbox_uri"),
+        values.get("outbox_uri"),
+        values.get("shared_inbox_uri"),
+        values.get("followers_uri"),
+        values.get("following_uri"),
+        values.get("featured_uri"),
+        values.get("manually_approves_followers", True),
+        values.get("discoverable", True),
+        values.get("indexable", False),
+        values.get("published"),
+    )
+    assert row is not None
+    return actor_from_row(row)
+
+
+async def get_actor_by_id(db: Executor, actor_id: int) -> Actor | None:
+    row = await db.fetchrow("SELECT * FROM actors WHERE id = $1", actor_id)
+    return None if row is None else actor_from_row(row)
+
+
+async def get_actor_by_uri(db: Executor, uri: str) -> Actor | None:
+    row = await db.fetchrow("SELECT * FROM actors WHERE uri = $1", uri)
+    return None if row is None else actor_from_row(row)
+
+
+async def get_local_actor_by_username(db: Executor, username: str) -> Actor | None:
+    row = await db.fetchrow(
+        "SELECT * FROM actors WHERE is_local AND lower(username) = lower($1)",
+        username,
+    )
+    return None if row is None else actor_from_row(row)
+
+
+async def count_local_members(db: Executor) -> int:
+    value = await db.fetchval(
+        "SELECT count(*) FROM actors a JOIN users u ON u.actor_id = a.id "
+        "WHERE a.is_local AND a.deleted_at IS NULL"
+    )
+    return int(value or 0)
+
+
+async def insert_key(
+    db: Executor,
+    *,
+    key_id: str,
+    actor_id: int,
+    kind: str,
+    public_key_pem: str,
+    private_key_pem: str | None = None,
+) -> ActorKey:
+    row = await db.fetchrow(
+        """
+        INSERT INTO actor_keys (key_id, actor_id, kind, public_key_pem, private_key_pem)
+        VALUES ($1, $2, $3, $4, $5)
+        RETURNING key_id, actor_id, kind, public_key_pem, private_key_pem
+        """,
+        key_id,
+        actor_id,
+        kind,
+        public_key_pem,
+        private_key_pem,
+    )
+    assert row is not None
+    return _key_from_row(row)
+
+
+async def get_key(db: Executor, key_id: str) -> ActorKey | None:
+    row = await db.fetchrow(
+        "SELECT key_id, actor_id, kind, public_key_pem, private_key_pem "
+        "FROM actor_keys WHERE key_id = $1",
+        key_id,
+    )
+    return None if row is None else _key_from_row(row)
+
+
+async def list_keys_for_actor(db: Executor, actor_id: int) -> list[ActorKey]:
+    rows = await db.fetch(
+        "SELECT key_id, actor_id, kind, public_key_pem, private_key_pem "
+        "FROM actor_keys WHERE actor_id = $1 ORDER BY created_at, key_id",
+        actor_id,
+    )
+    return [_key_from_row(row) for row in rows]
+
+
+async def get_local_private_key(db: Executor, actor_id: int, kind: str) -> ActorKey | None:
+    row = await db.fetchrow(
+        "SELECT key_id, actor_id, kind, public_key_pem, private_key_pem FROM actor_keys "
+        "WHERE actor_id = $1 AND kind = $2 AND private_key_pem IS NOT NULL "
+        "ORDER BY created_at DESC LIMIT 1",
+        actor_id,
+        kind,
+    )
+    return None if row is None else _key_from_row(row)

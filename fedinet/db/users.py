@@ -1,0 +1,48 @@
+"""Named queries for local members' accounts."""
+
+from __future__ import annotations
+
+from fedinet.db.types import Executor, Record
+from fedinet.models import User
+
+__all__ = ["get_user_by_actor_id", "get_user_by_email", "get_user_by_username", "insert_user"]
+
+
+def _from_row(row: Record) -> User:
+    values = dict(row)
+    values["email"] = str(values["email"])
+    return User(**values)
+
+
+async def insert_user(
+    db: Executor, *, actor_id: int, email: str, password_hash: str, is_admin: bool
+) -> User:
+    row = await db.fetchrow(
+        "INSERT INTO users AS u (actor_id, email, password_hash, is_admin) "
+        "VALUES ($1, $2, $3, $4) RETURNING *",
+        actor_id,
+        email,
+        password_hash,
+        is_admin,
+    )
+    assert row is not None
+    return _from_row(row)
+
+
+async def get_user_by_email(db: Executor, email: str) -> User | None:
+    row = await db.fetchrow("SELECT * FROM users WHERE email = $1", email)
+    return None if row is None else _from_row(row)
+
+
+async def get_user_by_actor_id(db: Executor, actor_id: int) -> User | None:
+    row = await db.fetchrow("SELECT * FROM users WHERE actor_id = $1", actor_id)
+    return None if row is None else _from_row(row)
+
+
+async def get_user_by_username(db: Executor, username: str) -> User | None:
+    row = await db.fetchrow(
+        "SELECT u.* FROM users u JOIN actors a ON a.id = u.actor_id "
+        "WHERE a.is_local AND lower(a.username) = lower($1)",
+        username,
+    )
+    return None if row is None else _from_row(row)

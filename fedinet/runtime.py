@@ -1,0 +1,65 @@
+"""What a running fedinet process holds: settings, the pool, the HTTP client.
+
+``open_runtime`` is shared by ``fedinet serve`` (through the app's lifespan),
+``fedinet worker`` and the admin commands.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import httpx
+
+from fedinet import __version__
+from fedinet.config import Settings
+from fedinet.db.database import Database
+from fedinet.db.migrate import apply_migrations
+from fedinet.db.pool import Pool, create_pool
+from fedinet.models import Actor
+from fedinet.services.accounts import ensure_instance_actor
+
+__all__ = ["Runtime", "open_runtime", "user_agent"]
+
+
+@dataclass(frozen=True, slots=True)
+class Runtime:
+    settings: Settings
+    pool: Pool
+    http: httpx.AsyncClient
+    instance_actor: Actor
+    migrations_applied: tuple[str, ...] = ()
+
+
+def user_agent(settings: Settings) -> str:
+    return f"fedinet/{__version__} (+{settings.url}/)"
+
+
+@contextlib.asynccontextmanager
+async def open_runtime(settings: Settings, *, pool_max: int = 10) -> AsyncIterator[Runtime]:
+    """Open the database (applying pending migrations) and the shared HTTP client."""
+    database = Database(settings)
+    dsn = await database.open()
+    try:
+        pool = await create_pool(dsn, min_size=1, max_size=pool_max)
+        try:
+            async with pool.acquire() as conn:
+                applied = await apply_migrations(conn)
+                instance_actor = await ensure_instance_actor(conn, settings)
+            async with httpx.AsyncClient(
+                headers={"User-Agent": user_agent(settings)},
+                timeout=httpx.Timeout(10.0, connect=5.0),
+                follow_redirects=False,
+            ) as http:
+                yield Runtime(
+                    settings=settings,
+                    pool=pool,
+                    http=http,
+                    instance_actor=instance_actor,
+                    migrations_applied=tuple(applied),
+                )
+        finally:
+            await pool.close()
+    finally:
+        await database.close()

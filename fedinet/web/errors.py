@@ -1,0 +1,61 @@
+"""The one place where fedinet's exceptions become HTTP responses."""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from fedinet import errors
+
+__all__ = ["EXCEPTION_HANDLERS", "error_response", "status_for"]
+
+log = logging.getLogger("fedinet.web")
+
+# Most specific first: the first isinstance() match wins.
+_STATUS: tuple[tuple[type[errors.FedinetError], int], ...] = (
+    (errors.Gone, 410),
+    (errors.NotFound, 404),
+    (errors.ValidationError, 422),
+    (errors.Conflict, 422),
+    (errors.Unauthorized, 401),
+    (errors.PermissionDenied, 403),
+    (errors.RateLimited, 429),
+    (errors.SignatureError, 401),
+    (errors.ActorMismatch, 403),
+    (errors.DomainBlocked, 403),
+    (errors.BadActivity, 400),
+    (errors.RemoteFetchError, 502),
+    (errors.DatabaseError, 503),
+    (errors.ConfigError, 500),
+)
+
+
+def status_for(exc: errors.FedinetError) -> int:
+    for cls, status in _STATUS:
+        if isinstance(exc, cls):
+            return status
+    return 500
+
+
+def error_response(exc: errors.FedinetError) -> JSONResponse:
+    """Mastodon's error shape, with fedinet's machine-readable ``reason`` beside it."""
+    status = status_for(exc)
+    body: dict[str, object] = {"error": exc.message, "reason": exc.reason}
+    if isinstance(exc, errors.ValidationError) and exc.field:
+        body["field"] = exc.field
+    headers = {}
+    if isinstance(exc, errors.RateLimited):
+        headers["Retry-After"] = str(exc.retry_after)
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+async def _handle_fedinet_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, errors.FedinetError)
+    if status_for(exc) >= 500:
+        log.error("error path=%s reason=%s message=%s", request.url.path, exc.reason, exc)
+    return error_response(exc)
+
+
+EXCEPTION_HANDLERS = {errors.FedinetError: _handle_fedinet_error}

@@ -1,0 +1,56 @@
+"""Background workers: the loops that process queued work.
+
+Each loop is an ``async def loop(runtime, stop)`` that claims work from PostgreSQL
+(``FOR UPDATE SKIP LOCKED``) until ``stop`` is set, so any number of processes can share
+the queues. ``fedinet serve`` runs them beside the web app; ``fedinet worker`` runs only
+them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+from fedinet.runtime import Runtime
+
+__all__ = ["LOOPS", "WorkerLoop", "run_workers"]
+
+log = logging.getLogger("fedinet.worker")
+
+WorkerLoop = Callable[[Runtime, asyncio.Event], Awaitable[None]]
+
+LOOPS: list[tuple[str, WorkerLoop]] = []
+
+
+async def _supervise(name: str, loop: WorkerLoop, runtime: Runtime, stop: asyncio.Event) -> None:
+    """Run ``loop``; restart it after an unexpected crash, with a short pause."""
+    while not stop.is_set():
+        try:
+            await loop(runtime, stop)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("worker loop crashed loop=%s; restarting in 1s", name)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=1.0)
+
+
+async def run_workers(runtime: Runtime, stop: asyncio.Event) -> None:
+    """Run every registered loop until ``stop`` is set, then wait for them to finish."""
+    tasks = [
+        asyncio.create_task(_supervise(name, loop, runtime, stop), name=f"worker:{name}")
+        for name, loop in LOOPS
+    ]
+    log.info("workers started loops=%s", ",".join(name for name, _ in LOOPS) or "-")
+    try:
+        await stop.wait()
+    finally:
+        stop.set()
+        if tasks:
+            _done, pending = await asyncio.wait(tasks, timeout=30)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        log.info("workers stopped")

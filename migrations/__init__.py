@@ -1,0 +1,1 @@
+"""SQL migrations, shipped inside the fedinet package as fedinet.migrations."""

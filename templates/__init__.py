@@ -1,0 +1,1 @@
+"""Jinja2 templates, shipped inside the fedinet package as fedinet.templates."""

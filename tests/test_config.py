@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from fedinet.config import load_settings
+from fedinet.errors import ConfigError
+
+
+def env(tmp_path: Path, **values: str) -> dict[str, str]:
+    return {"FEDINET_DATA_DIR": str(tmp_path / "data"), **values}
+
+
+def test_defaults(tmp_path: Path) -> None:
+    settings = load_settings(env(tmp_path))
+    assert settings.url == "http://localhost:8000"
+    assert settings.domain == "localhost:8000"
+    assert settings.database_url is None
+    assert settings.data_dir == (tmp_path / "data").resolve()
+    assert settings.allow_private_networks is False
+    assert settings.authorized_fetch is False
+    assert settings.log_level == "info"
+
+
+def test_secret_key_generated_once_and_kept_private(tmp_path: Path) -> None:
+    first = load_settings(env(tmp_path))
+    second = load_settings(env(tmp_path))
+    assert len(first.secret_key) >= 32
+    assert first.secret_key == second.secret_key
+    mode = stat.S_IMODE(os.stat(tmp_path / "data" / "secret_key").st_mode)
+    assert mode == 0o600
+
+
+def test_explicit_values(tmp_path: Path) -> None:
+    settings = load_settings(
+        env(
+            tmp_path,
+            FEDINET_URL="HTTPS://Social.Example/",
+            FEDINET_DATABASE_URL="postgresql://u:p@db:5432/fedinet",
+            FEDINET_SECRET_KEY="k" * 40,
+            FEDINET_ALLOW_PRIVATE_NETWORKS="true",
+            FEDINET_AUTHORIZED_FETCH="1",
+            FEDINET_LOG_LEVEL="DEBUG",
+        )
+    )
+    assert settings.url == "https://social.example"
+    assert settings.domain == "social.example"
+    assert settings.database_url == "postgresql://u:p@db:5432/fedinet"
+    assert settings.secret_key == "k" * 40
+    assert settings.allow_private_networks is True
+    assert settings.authorized_fetch is True
+    assert settings.log_level == "debug"
+
+
+def test_url_with_port_keeps_it_in_domain(tmp_path: Path) -> None:
+    settings = load_settings(env(tmp_path, FEDINET_URL="http://127.0.0.1:8123"))
+    assert settings.domain == "127.0.0.1:8123"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("FEDINET_URL", "social.example", "must start with http"),
+        ("FEDINET_URL", "ftp://social.example", "must start with http"),
+        ("FEDINET_URL", "https://", "has no host"),
+        ("FEDINET_URL", "https://social.example/path", "bare origin"),
+        ("FEDINET_URL", "https://social.example:99999", "not a valid URL"),
+        ("FEDINET_URL", "https://me:pw@social.example", "credentials"),
+        ("FEDINET_DATABASE_URL", "mysql://localhost/db", "postgresql://"),
+        ("FEDINET_SECRET_KEY", "short", "at least 32"),
+        ("FEDINET_ALLOW_PRIVATE_NETWORKS", "maybe", "true or false"),
+        ("FEDINET_AUTHORIZED_FETCH", "2", "true or false"),
+        ("FEDINET_LOG_LEVEL", "loud", "must be one of"),
+    ],
+)
+def test_bad_values_name_the_variable(
+    tmp_path: Path, variable: str, value: str, message: str
+) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_settings(env(tmp_path, **{variable: value}))
+    assert info.value.variable == variable
+    assert str(info.value).startswith(variable + ": ")
+    assert message in str(info.value)
+
+
+def test_unwritable_data_dir(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    with pytest.raises(ConfigError) as info:
+        load_settings({"FEDINET_DATA_DIR": str(blocker / "sub")})
+    assert info.value.variable == "FEDINET_DATA_DIR"
+    assert "cannot create" in str(info.value)
+
+
+def test_data_dir_that_is_a_file(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(ConfigError) as info:
+        load_settings({"FEDINET_DATA_DIR": str(blocker)})
+    assert info.value.variable == "FEDINET_DATA_DIR"

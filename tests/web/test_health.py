@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+import httpx
+
+from fedinet.runtime import Runtime
+
+
+async def test_healthz_answers_when_database_is_up(client: httpx.AsyncClient) -> None:
+    response = await client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok", "version": "0.1.0"}
+
+
+async def test_healthz_is_503_when_database_is_down(
+    client: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    await runtime.pool.close()
+    response = await client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["status"] == "unavailable"
