@@ -12,15 +12,15 @@ from dataclasses import dataclass
 
 import httpx
 
-from fedinet import __version__
 from fedinet.config import Settings
 from fedinet.db.database import Database
 from fedinet.db.migrate import apply_migrations
 from fedinet.db.pool import Pool, create_pool
+from fedinet.federation.transport import make_http_client
 from fedinet.models import Actor
 from fedinet.services.accounts import ensure_instance_actor
 
-__all__ = ["Runtime", "open_runtime", "user_agent"]
+__all__ = ["Runtime", "open_runtime"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,10 +30,6 @@ class Runtime:
     http: httpx.AsyncClient
     instance_actor: Actor
     migrations_applied: tuple[str, ...] = ()
-
-
-def user_agent(settings: Settings) -> str:
-    return f"fedinet/{__version__} (+{settings.url}/)"
 
 
 @contextlib.asynccontextmanager
@@ -47,11 +43,7 @@ async def open_runtime(settings: Settings, *, pool_max: int = 10) -> AsyncIterat
             async with pool.acquire() as conn:
                 applied = await apply_migrations(conn)
                 instance_actor = await ensure_instance_actor(conn, settings)
-            async with httpx.AsyncClient(
-                headers={"User-Agent": user_agent(settings)},
-                timeout=httpx.Timeout(10.0, connect=5.0),
-                follow_redirects=False,
-            ) as http:
+            async with make_http_client(settings) as http:
                 yield Runtime(
                     settings=settings,
                     pool=pool,
