@@ -12,6 +12,7 @@ from starlette.routing import BaseRoute, Route
 
 from fedinet.config import Settings
 from fedinet.runtime import Runtime, open_runtime
+from fedinet.web import activitypub, inbox, wellknown
 from fedinet.web.errors import EXCEPTION_HANDLERS
 from fedinet.web.health import healthz
 from fedinet.web.middleware import AccessLogMiddleware
@@ -23,6 +24,9 @@ __all__ = ["create_app"]
 def _routes() -> list[BaseRoute]:
     return [
         Route("/healthz", healthz, methods=["GET", "HEAD"]),
+        *wellknown.routes,
+        *activitypub.routes,
+        *inbox.routes,
     ]
 
 

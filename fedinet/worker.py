@@ -13,6 +13,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
+from fedinet.federation.processing import inbox_loop
 from fedinet.runtime import Runtime
 
 __all__ = ["LOOPS", "WorkerLoop", "run_workers"]
@@ -21,7 +22,9 @@ log = logging.getLogger("fedinet.worker")
 
 WorkerLoop = Callable[[Runtime, asyncio.Event], Awaitable[None]]
 
-LOOPS: list[tuple[str, WorkerLoop]] = []
+LOOPS: list[tuple[str, WorkerLoop]] = [
+    ("inbox", inbox_loop),
+]
 
 
 async def _supervise(name: str, loop: WorkerLoop, runtime: Runtime, stop: asyncio.Event) -> None:

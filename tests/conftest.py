@@ -70,28 +70,44 @@ def template_database(pg_server: str) -> Iterator[str]:
         asyncio.run(drop_database(pg_server, name))
 
 
-@pytest.fixture
-def new_database(pg_server: str, template_database: str) -> Iterator[object]:
-    """A factory: ``new_database()`` returns the DSN of a fresh migrated database."""
-    created: list[str] = []
+class DatabaseFactory:
+    """Makes fresh migrated databases on the test server and drops them afterwards."""
 
-    def make() -> str:
+    def __init__(self, server: str, template: str) -> None:
+        self.server = server
+        self.template = template
+        self.created: list[str] = []
+
+    def __call__(self) -> str:
         name = f"fedinet_test_{uuid.uuid4().hex[:12]}"
-        asyncio.run(ensure_database(pg_server, name, template=template_database))
-        created.append(name)
-        return with_database(pg_server, name)
+        asyncio.run(ensure_database(self.server, name, template=self.template))
+        self.created.append(name)
+        return with_database(self.server, name)
 
-    yield make
-    for name in created:
-        asyncio.run(drop_database(pg_server, name))
+    def drop_all(self) -> None:
+        for name in self.created:
+            asyncio.run(drop_database(self.server, name))
 
 
 @pytest.fixture
-def database_url(new_database: object) -> str:
-    assert callable(new_database)
-    url = new_database()
-    assert isinstance(url, str)
-    return url
+def new_database(pg_server: str, template_database: str) -> Iterator[DatabaseFactory]:
+    """A factory: ``new_database()`` returns the DSN of a fresh migrated database."""
+    factory = DatabaseFactory(pg_server, template_database)
+    yield factory
+    factory.drop_all()
+
+
+@pytest.fixture(scope="module")
+def module_database(pg_server: str, template_database: str) -> Iterator[DatabaseFactory]:
+    """Like ``new_database``, for servers shared by the tests of one module."""
+    factory = DatabaseFactory(pg_server, template_database)
+    yield factory
+    factory.drop_all()
+
+
+@pytest.fixture
+def database_url(new_database: DatabaseFactory) -> str:
+    return new_database()
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from fedinet.models import Actor, ActorKey
 
 __all__ = [
     "count_local_members",
+    "get_actor_and_key",
     "get_actor_by_id",
     "get_actor_by_uri",
     "get_key",
@@ -17,6 +18,8 @@ __all__ = [
     "insert_actor",
     "insert_key",
     "list_keys_for_actor",
+    "replace_remote_keys",
+    "upsert_remote_actor",
 ]
 
 
@@ -142,3 +145,100 @@ async def get_local_private_key(db: Executor, actor_id: int, kind: str) -> Actor
         kind,
     )
     return None if row is None else _key_from_row(row)
+
+
+async def upsert_remote_actor(db: Executor, **values: Any) -> Actor:
+    """Insert or refresh a remote actor fetched from its server; ``fetched_at`` = now."""
+    row = await db.fetchrow(
+        """
+        INSERT INTO actors AS a (
+            uri, is_local, actor_type, username, domain, display_name, summary, url,
+            inbox_uri, outbox_uri, shared_inbox_uri, followers_uri, following_uri,
+            featured_uri, manually_approves_followers, discoverable, indexable, avatar_url,
+            header_url, fields, raw, published, fetched_at
+        ) VALUES ($1, false, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
+                  $16, $17, $18, $19, $20, $21, now())
+        ON CONFLICT (uri) DO UPDATE SET
+            actor_type = EXCLUDED.actor_type,
+            username = EXCLUDED.username,
+            display_name = EXCLUDED.display_name,
+            summary = EXCLUDED.summary,
+            url = EXCLUDED.url,
+            inbox_uri = EXCLUDED.inbox_uri,
+            outbox_uri = EXCLUDED.outbox_uri,
+            shared_inbox_uri = EXCLUDED.shared_inbox_uri,
+            followers_uri = EXCLUDED.followers_uri,
+            following_uri = EXCLUDED.following_uri,
+            featured_uri = EXCLUDED.featured_uri,
+            manually_approves_followers = EXCLUDED.manually_approves_followers,
+            discoverable = EXCLUDED.discoverable,
+            indexable = EXCLUDED.indexable,
+            avatar_url = EXCLUDED.avatar_url,
+            header_url = EXCLUDED.header_url,
+            fields = EXCLUDED.fields,
+            raw = EXCLUDED.raw,
+            published = EXCLUDED.published,
+            fetched_at = now(),
+            updated_at = now()
+        WHERE NOT a.is_local
+        RETURNING *
+        """,
+        values["uri"],
+        values.get("actor_type", "Person"),
+        values["username"],
+        values["domain"],
+        values.get("display_name", ""),
+        values.get("summary", ""),
+        values.get("url"),
+        values.get("inbox_uri"),
+        values.get("outbox_uri"),
+        values.get("shared_inbox_uri"),
+        values.get("followers_uri"),
+        values.get("following_uri"),
+        values.get("featured_uri"),
+        values.get("manually_approves_followers", False),
+        values.get("discoverable", False),
+        values.get("indexable", False),
+        values.get("avatar_url"),
+        values.get("header_url"),
+        values.get("fields", []),
+        values.get("raw"),
+        values.get("published"),
+    )
+    if row is None:
+        raise ValueError(f"{values['uri']} is a local actor and cannot be replaced")
+    return actor_from_row(row)
+
+
+async def replace_remote_keys(
+    db: Executor, actor_id: int, keys: list[tuple[str, str, str]]
+) -> None:
+    """Make ``keys`` ((key_id, kind, public_key_pem), …) the actor's only keys."""
+    await db.execute(
+        "DELETE FROM actor_keys WHERE actor_id = $1 AND NOT (key_id = ANY($2::text[]))",
+        actor_id,
+        [key_id for key_id, _, _ in keys],
+    )
+    await db.executemany(
+        """
+        INSERT INTO actor_keys (key_id, actor_id, kind, public_key_pem)
+        VALUES ($1, $2, $3, $4)
+        ON CONFLICT (key_id) DO UPDATE SET
+            actor_id = EXCLUDED.actor_id,
+            kind = EXCLUDED.kind,
+            public_key_pem = EXCLUDED.public_key_pem
+        WHERE actor_keys.private_key_pem IS NULL
+        """,
+        [(key_id, actor_id, kind, pem) for key_id, kind, pem in keys],
+    )
+
+
+async def get_actor_and_key(db: Executor, key_id: str) -> tuple[Actor, ActorKey] | None:
+    """The key ``key_id`` and the actor owning it, when known."""
+    key = await get_key(db, key_id)
+    if key is None:
+        return None
+    actor = await get_actor_by_id(db, key.actor_id)
+    if actor is None:
+        return None
+    return actor, key

@@ -22,6 +22,7 @@ _STATUS: tuple[tuple[type[errors.FedinetError], int], ...] = (
     (errors.Unauthorized, 401),
     (errors.PermissionDenied, 403),
     (errors.RateLimited, 429),
+    (errors.DigestMismatch, 400),
     (errors.SignatureError, 401),
     (errors.ActorMismatch, 403),
     (errors.DomainBlocked, 403),

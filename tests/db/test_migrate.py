@@ -8,6 +8,7 @@ import pytest
 from fedinet.db.migrate import Migration, apply_migrations, load_migrations, pending_migrations
 from fedinet.db.pool import connect
 from fedinet.errors import MigrationError
+from tests.conftest import DatabaseFactory
 
 A = Migration(1, "0001_a.sql", "CREATE TABLE a (id int PRIMARY KEY); INSERT INTO a VALUES (1);")
 B = Migration(2, "0002_b.sql", "CREATE TABLE b (id int REFERENCES a (id));")
@@ -15,9 +16,8 @@ BROKEN = Migration(3, "0003_broken.sql", "CREATE TABLE c (id int); SELECT no_suc
 
 
 @pytest.fixture
-def empty_database(new_database: object, pg_server: str) -> str:
+def empty_database(new_database: DatabaseFactory) -> str:
     """A database with fedinet's schema dropped, for running toy migrations."""
-    assert callable(new_database)
     url = new_database()
 
     async def wipe() -> None:
@@ -28,7 +28,6 @@ def empty_database(new_database: object, pg_server: str) -> str:
             await conn.close()
 
     asyncio.run(wipe())
-    assert isinstance(url, str)
     return url
 
 

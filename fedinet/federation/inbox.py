@@ -1,0 +1,299 @@
+"""What happens to a POST on an inbox: verify who sent it, store it, and nothing more.
+
+Processing happens later in a worker (``fedinet.federation.processing``). This module
+never sees a Starlette request: the web layer hands it an :class:`InboundRequest`.
+
+The order of the checks keeps work cheap for bad requests: the signature header must be
+there and well formed, the body must be a JSON object, the signing domain must not be
+blocked and the date must be fresh, all before any key is fetched from another server.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from fedinet.crypto import cavage, rfc9421
+from fedinet.crypto.keys import load_public_key
+from fedinet.db.domain_blocks import is_domain_blocked
+from fedinet.db.inbox import insert_inbox_item
+from fedinet.errors import (
+    ActorMismatch,
+    BadActivity,
+    DomainBlocked,
+    RemoteFetchError,
+    SignatureExpired,
+    SignatureInvalid,
+    SignatureMissing,
+)
+from fedinet.federation.actors import ActorResolver
+from fedinet.models import Actor, ActorKey
+from fedinet.runtime import Runtime
+
+__all__ = [
+    "MAX_SKEW",
+    "InboundRequest",
+    "KeyResolver",
+    "SignedBy",
+    "receive_activity",
+    "verify_activity",
+    "verify_signature",
+]
+
+log = logging.getLogger("fedinet.federation.inbox")
+
+MAX_SKEW = timedelta(hours=12)
+
+# (key_id, refresh) -> the key's owner and the key
+KeyResolver = Callable[[str, bool], Awaitable[tuple[Actor, ActorKey]]]
+
+
+@dataclass(frozen=True, slots=True)
+class InboundRequest:
+    """A received HTTP request, as plain data."""
+
+    method: str
+    url: str
+    """Absolute URL as the sender addressed it (our public origin + path + query)."""
+    path_with_query: str
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+
+    def header(self, name: str) -> str | None:
+        name = name.lower()
+        values = [v for k, v in self.headers if k.lower() == name]
+        return ", ".join(values) if values else None
+
+
+@dataclass(frozen=True, slots=True)
+class SignedBy:
+    actor: Actor
+    key: ActorKey
+    scheme: str
+    """``cavage`` or ``rfc9421``."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Signature:
+    scheme: str
+    key_id: str
+    cavage: cavage.ParsedSignature | None = None
+    rfc9421: rfc9421.SignatureInput | None = None
+
+
+def _parse_signature(request: InboundRequest) -> _Signature:
+    if request.header("signature-input") is not None:
+        parsed = rfc9421.parse_signature(request.headers)
+        if not parsed.keyid:
+            raise SignatureInvalid("the RFC 9421 signature has no keyid parameter")
+        return _Signature("rfc9421", parsed.keyid, rfc9421=parsed)
+    value = request.header("signature")
+    if value is None:
+        authorization = request.header("authorization") or ""
+        if authorization.lower().startswith("signature "):
+            value = authorization
+    if value is None:
+        raise SignatureMissing("the request is not signed: no Signature header")
+    parsed_cavage = cavage.parse_signature_header(value)
+    return _Signature("cavage", parsed_cavage.key_id, cavage=parsed_cavage)
+
+
+def _check_date(request: InboundRequest, now: datetime) -> None:
+    """A cheap freshness check before any key is fetched."""
+    raw = request.header("date")
+    if raw is None:
+        return  # the signature check decides whether a date is required
+    try:
+        date = parsedate_to_datetime(raw)
+    except (TypeError, ValueError):
+        raise SignatureInvalid(f"the Date header {raw!r} is not an HTTP date") from None
+    if date.tzinfo is None:
+        date = date.replace(tzinfo=UTC)
+    if abs(now - date) > MAX_SKEW:
+        raise SignatureExpired(
+            f"the Date header {raw!r} is more than 12 hours away from this server's clock"
+        )
+
+
+def _verify_with(
+    signature: _Signature, request: InboundRequest, key: ActorKey, now: datetime
+) -> None:
+    try:
+        public_key = load_public_key(key.public_key_pem)
+    except ValueError:
+        raise SignatureInvalid(f"the key {key.key_id} cannot be loaded") from None
+    has_body = bool(request.body)
+    if signature.cavage is not None:
+        cavage.verify_request(
+            signature.cavage,
+            request.method,
+            request.path_with_query,
+            request.headers,
+            public_key,
+            now=now,
+            max_skew=MAX_SKEW,
+            has_body=has_body,
+            body=request.body if has_body else None,
+        )
+    else:
+        assert signature.rfc9421 is not None
+        rfc9421.verify_request(
+            signature.rfc9421,
+            request.method,
+            request.url,
+            request.headers,
+            public_key,
+            now=now,
+            max_age=MAX_SKEW,
+            has_body=has_body,
+            body=request.body if has_body else None,
+        )
+
+
+async def verify_signature(
+    request: InboundRequest,
+    resolve_key: KeyResolver,
+    *,
+    now: datetime,
+    is_blocked: Callable[[str], Awaitable[bool]] | None = None,
+) -> SignedBy:
+    """Verify the request's HTTP signature (draft-cavage or RFC 9421) and its digest.
+
+    A cached key that fails is fetched again once (the sender may have rotated it).
+    """
+    signature = _parse_signature(request)
+    host = (urlsplit(signature.key_id).hostname or "").lower()
+    if not host:
+        raise SignatureInvalid(f"the keyId {signature.key_id!r} is not an absolute URL")
+    if is_blocked is not None and await is_blocked(host):
+        raise DomainBlocked(f"the domain {host} is blocked on this instance")
+    _check_date(request, now)
+    actor, key = await resolve_key(signature.key_id, False)
+    try:
+        _verify_with(signature, request, key, now)
+    except SignatureInvalid:
+        log.info("signature failed with the cached key; refetching key_id=%s", signature.key_id)
+        actor, fresh = await resolve_key(signature.key_id, True)
+        if fresh.public_key_pem == key.public_key_pem:
+            raise
+        key = fresh
+        _verify_with(signature, request, key, now)
+    return SignedBy(actor=actor, key=key, scheme=signature.scheme)
+
+
+def parse_activity(body: bytes) -> dict[str, Any]:
+    try:
+        activity = json.loads(body)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise BadActivity(f"the body is not valid JSON: {exc}") from None
+    if not isinstance(activity, dict):
+        raise BadActivity("the body must be a JSON object (an activity)")
+    if not isinstance(activity.get("type"), str) or not activity["type"]:
+        raise BadActivity("the activity has no type")
+    return activity
+
+
+def object_id(value: Any) -> str | None:
+    """The id of a value that is either an id string or an object with an ``id``."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and isinstance(value.get("id"), str):
+        return str(value["id"])
+    return None
+
+
+def check_ownership(activity: dict[str, Any], signed_by: Actor) -> None:
+    """The signer must be the activity's actor, and the activity id on its host."""
+    actor_id = object_id(activity.get("actor"))
+    if actor_id is None:
+        raise BadActivity("the activity has no actor")
+    if actor_id != signed_by.uri:
+        raise ActorMismatch(
+            f"the request is signed by {signed_by.uri}, but the activity's actor is {actor_id}"
+        )
+    activity_id = activity.get("id")
+    if activity_id is not None:
+        if not isinstance(activity_id, str):
+            raise BadActivity("the activity id must be a string")
+        if urlsplit(activity_id).netloc.lower() != urlsplit(actor_id).netloc.lower():
+            raise ActorMismatch(
+                f"the activity id {activity_id} is not on the actor's server "
+                f"({urlsplit(actor_id).netloc})"
+            )
+
+
+async def verify_activity(
+    request: InboundRequest,
+    resolve_key: KeyResolver,
+    *,
+    now: datetime,
+    is_blocked: Callable[[str], Awaitable[bool]] | None = None,
+) -> tuple[dict[str, Any], SignedBy]:
+    """Everything the inbox checks before storing: body, signature, ownership."""
+    _parse_signature(request)  # fail fast on a missing or malformed signature
+    activity = parse_activity(request.body)
+    signed_by = await verify_signature(request, resolve_key, now=now, is_blocked=is_blocked)
+    check_ownership(activity, signed_by.actor)
+    return activity, signed_by
+
+
+class _UnknownActorDeleted(Exception):
+    """Internal: the Delete of an actor whose server no longer serves it."""
+
+
+def _is_self_delete(activity: dict[str, Any]) -> bool:
+    return activity.get("type") == "Delete" and object_id(activity.get("object")) == object_id(
+        activity.get("actor")
+    )
+
+
+async def receive_activity(
+    runtime: Runtime,
+    request: InboundRequest,
+    *,
+    recipient: Actor | None,
+    now: datetime | None = None,
+    resolver: ActorResolver | None = None,
+) -> bool:
+    """Verify and durably store an incoming activity. True when newly stored; False for a
+    replay of an activity already stored, or a Delete of an actor we never knew."""
+    now = now or datetime.now(UTC)
+    resolver = resolver or ActorResolver(runtime)
+
+    async def resolve(key_id: str, refresh: bool) -> tuple[Actor, ActorKey]:
+        try:
+            return await resolver.key_for(key_id, refresh=refresh)
+        except RemoteFetchError as exc:
+            if exc.reason in ("gone", "not_found") and _is_self_delete(
+                parse_activity(request.body)
+            ):
+                raise _UnknownActorDeleted from None
+            raise SignatureInvalid(f"could not get the signing key {key_id}: {exc}") from None
+        except BadActivity as exc:
+            raise SignatureInvalid(f"could not get the signing key {key_id}: {exc}") from None
+
+    async def blocked(domain: str) -> bool:
+        return await is_domain_blocked(runtime.pool, domain)
+
+    try:
+        activity, signed_by = await verify_activity(request, resolve, now=now, is_blocked=blocked)
+    except _UnknownActorDeleted:
+        # A deleted account's server announces the deletion, then answers 410 for the
+        # actor: there is nothing of it here to delete, so accept and drop (as Mastodon).
+        log.info("dropped the Delete of an actor this server never knew")
+        return False
+    return await insert_inbox_item(
+        runtime.pool,
+        activity_id=activity.get("id"),
+        activity_type=str(activity["type"]),
+        actor_uri=signed_by.actor.uri,
+        recipient_actor_id=recipient.id if recipient else None,
+        key_id=signed_by.key.key_id,
+        body_json=request.body.decode("utf-8"),
+    )
