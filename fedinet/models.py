@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-__all__ = ["Actor", "ActorKey", "User"]
+__all__ = ["Activity", "Actor", "ActorKey", "Follow", "Notification", "Status", "User"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,3 +70,71 @@ class User:
     created_at: datetime
     locale: str | None = None
     last_login_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Follow:
+    id: int
+    uri: str
+    follower_id: int
+    followee_id: int
+    state: str
+    """``pending`` or ``accepted``."""
+    created_at: datetime
+    accepted_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    """A post (Note, or Question/Article/Page kept as one), or a boost of one when
+    ``reblog_of_id`` is set. Columns of ``statuses`` one to one."""
+
+    id: int
+    uri: str
+    actor_id: int
+    is_local: bool
+    visibility: str
+    """``public``, ``unlisted``, ``private`` (followers only) or ``direct``."""
+    url: str | None = None
+    object_type: str = "Note"
+    in_reply_to_uri: str | None = None
+    in_reply_to_id: int | None = None
+    in_reply_to_actor_id: int | None = None
+    reblog_of_id: int | None = None
+    content: str = ""
+    """Sanitized HTML."""
+    source_text: str | None = None
+    summary: str = ""
+    """The content warning; empty for none."""
+    sensitive: bool = False
+    language: str | None = None
+    attachments: list[dict[str, Any]] = field(default_factory=list)
+    raw: dict[str, Any] | None = None
+    published: datetime | None = None
+    edited_at: datetime | None = None
+    deleted_at: datetime | None = None
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Activity:
+    """An activity a local member authored (columns of ``activities``)."""
+
+    id: int
+    uri: str
+    actor_id: int
+    activity_type: str
+    object_uri: str | None
+    visibility: str
+    body: dict[str, Any]
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Notification:
+    id: int
+    recipient_id: int
+    notification_type: str
+    from_actor_id: int
+    status_id: int | None
+    created_at: datetime
