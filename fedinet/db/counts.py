@@ -1,0 +1,289 @@
+"""Read-only queries the client API needs to present accounts, statuses and the instance:
+counts, the viewer's flags on statuses, mentions and tags (batched by id, so that a page
+of N entities costs a fixed number of queries rather than N), and a few lookups."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from fedinet.db.actors import actor_from_row
+from fedinet.db.types import Executor
+from fedinet.models import Actor
+
+__all__ = [
+    "AccountCounts",
+    "StatusCounts",
+    "ViewerFlags",
+    "WeeklyActivity",
+    "count_account_stats",
+    "count_local_statuses",
+    "count_pending_follow_requests",
+    "count_status_stats",
+    "get_contact_actor",
+    "get_remote_actor_by_acct",
+    "list_mentioned_actors",
+    "list_peer_domains",
+    "list_tags_for_statuses",
+    "viewer_status_flags",
+    "weekly_activity",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class AccountCounts:
+    followers: int = 0
+    following: int = 0
+    statuses: int = 0
+    last_status_at: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StatusCounts:
+    replies: int = 0
+    reblogs: int = 0
+    favourites: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ViewerFlags:
+    """What the viewing member did with a status."""
+
+    favourited: bool = False
+    reblogged: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class WeeklyActivity:
+    week_start: datetime
+    statuses: int
+    logins: int
+    registrations: int
+
+
+# --------------------------------------------------------------------------- accounts
+
+
+async def count_account_stats(db: Executor, actor_ids: list[int]) -> dict[int, AccountCounts]:
+    """Accepted followers and follows, statuses (boosts included, direct messages not, as
+    Mastodon counts them) and the day of the last one, for each actor in ``actor_ids``."""
+    if not actor_ids:
+        return {}
+    rows = await db.fetch(
+        """
+        SELECT a.id,
+               (SELECT count(*) FROM follows f
+                 WHERE f.followee_id = a.id AND f.state = 'accepted') AS followers,
+               (SELECT count(*) FROM follows f
+                 WHERE f.follower_id = a.id AND f.state = 'accepted') AS following,
+               s.statuses, s.last_status_at
+        FROM unnest($1::bigint[]) AS a(id)
+        LEFT JOIN LATERAL (
+            SELECT count(*) AS statuses, max(published) AS last_status_at
+            FROM statuses
+            WHERE actor_id = a.id AND deleted_at IS NULL AND visibility <> 'direct'
+        ) s ON true
+        """,
+        actor_ids,
+    )
+    return {
+        int(row["id"]): AccountCounts(
+            followers=int(row["followers"]),
+            following=int(row["following"]),
+            statuses=int(row["statuses"] or 0),
+            last_status_at=None if row["last_status_at"] is None else row["last_status_at"].date(),
+        )
+        for row in rows
+    }
+
+
+async def count_pending_follow_requests(db: Executor, actor_id: int, *, cap: int = 40) -> int:
+    """Pending follow requests to ``actor_id``, counted up to ``cap`` (as Mastodon does)."""
+    value = await db.fetchval(
+        "SELECT count(*) FROM (SELECT 1 FROM follows WHERE followee_id = $1 "
+        "AND state = 'pending' LIMIT $2) pending",
+        actor_id,
+        cap,
+    )
+    return int(value or 0)
+
+
+# --------------------------------------------------------------------------- statuses
+
+
+async def count_status_stats(db: Executor, status_ids: list[int]) -> dict[int, StatusCounts]:
+    if not status_ids:
+        return {}
+    rows = await db.fetch(
+        """
+        SELECT s.id,
+               (SELECT count(*) FROM statuses r
+                 WHERE r.in_reply_to_id = s.id AND r.deleted_at IS NULL) AS replies,
+               (SELECT count(*) FROM statuses b
+                 WHERE b.reblog_of_id = s.id AND b.deleted_at IS NULL) AS reblogs,
+               (SELECT count(*) FROM favourites f WHERE f.status_id = s.id) AS favourites
+        FROM unnest($1::bigint[]) AS s(id)
+        """,
+        status_ids,
+    )
+    return {
+        int(row["id"]): StatusCounts(
+            replies=int(row["replies"]),
+            reblogs=int(row["reblogs"]),
+            favourites=int(row["favourites"]),
+        )
+        for row in rows
+    }
+
+
+async def viewer_status_flags(
+    db: Executor, viewer_actor_id: int, status_ids: list[int]
+) -> dict[int, ViewerFlags]:
+    if not status_ids:
+        return {}
+    rows = await db.fetch(
+        """
+        SELECT s.id,
+               EXISTS (SELECT 1 FROM favourites f
+                        WHERE f.status_id = s.id AND f.actor_id = $1) AS favourited,
+               EXISTS (SELECT 1 FROM statuses b
+                        WHERE b.reblog_of_id = s.id AND b.actor_id = $1
+                          AND b.deleted_at IS NULL) AS reblogged
+        FROM unnest($2::bigint[]) AS s(id)
+        """,
+        viewer_actor_id,
+        status_ids,
+    )
+    return {
+        int(row["id"]): ViewerFlags(favourited=row["favourited"], reblogged=row["reblogged"])
+        for row in rows
+    }
+
+
+async def list_mentioned_actors(db: Executor, status_ids: list[int]) -> dict[int, list[Actor]]:
+    """The actors each status mentions, in a stable order (by actor id)."""
+    if not status_ids:
+        return {}
+    rows = await db.fetch(
+        "SELECT m.status_id AS mentioned_in, a.* FROM mentions m "
+        "JOIN actors a ON a.id = m.actor_id "
+        "WHERE m.status_id = ANY($1::bigint[]) ORDER BY m.status_id, a.id",
+        status_ids,
+    )
+    found: dict[int, list[Actor]] = {}
+    for row in rows:
+        values = dict(row)
+        status_id = int(values.pop("mentioned_in"))
+        found.setdefault(status_id, []).append(Actor(**values))
+    return found
+
+
+async def list_tags_for_statuses(db: Executor, status_ids: list[int]) -> dict[int, list[str]]:
+    if not status_ids:
+        return {}
+    rows = await db.fetch(
+        "SELECT status_id, tag FROM status_tags WHERE status_id = ANY($1::bigint[]) "
+        "ORDER BY status_id, tag",
+        status_ids,
+    )
+    found: dict[int, list[str]] = {}
+    for row in rows:
+        found.setdefault(int(row["status_id"]), []).append(row["tag"])
+    return found
+
+
+# --------------------------------------------------------------------------- instance
+
+
+async def count_local_statuses(db: Executor) -> int:
+    value = await db.fetchval(
+        "SELECT count(*) FROM statuses WHERE is_local AND deleted_at IS NULL "
+        "AND reblog_of_id IS NULL"
+    )
+    return int(value or 0)
+
+
+async def list_peer_domains(db: Executor) -> list[str]:
+    """Domains of the remote actors fedinet knows, suspended domains left out."""
+    rows = await db.fetch(
+        """
+        SELECT DISTINCT a.domain FROM actors a
+        WHERE NOT a.is_local
+          AND NOT EXISTS (SELECT 1 FROM domain_blocks b
+                          WHERE b.domain = a.domain AND b.severity = 'suspend')
+        ORDER BY a.domain
+        """
+    )
+    return [row["domain"] for row in rows]
+
+
+async def get_remote_actor_by_acct(db: Executor, username: str, domain: str) -> Actor | None:
+    """A remote actor fedinet already knows, by ``username@domain`` (case-insensitive)."""
+    row = await db.fetchrow(
+        "SELECT * FROM actors WHERE NOT is_local AND lower(username) = lower($1) "
+        "AND domain = lower($2)",
+        username,
+        domain,
+    )
+    return None if row is None else actor_from_row(row)
+
+
+async def get_contact_actor(db: Executor) -> Actor | None:
+    """The first admin's actor (the instance's contact), if any is active."""
+    row = await db.fetchrow(
+        """
+        SELECT a.* FROM actors a JOIN users u ON u.actor_id = a.id
+        WHERE u.is_admin AND a.is_local AND a.suspended_at IS NULL AND a.deleted_at IS NULL
+        ORDER BY u.id LIMIT 1
+        """
+    )
+    return None if row is None else actor_from_row(row)
+
+
+async def weekly_activity(db: Executor, weeks: int = 12) -> list[WeeklyActivity]:
+    """Local statuses, logins and sign-ups per ISO week (Monday 00:00 UTC), newest first.
+
+    Logins are approximate: fedinet keeps each member's last login and each token's last
+    use, not a history, so a member counts in the week of their latest activity only.
+    """
+    rows = await db.fetch(
+        """
+        WITH weeks AS (
+            SELECT w AT TIME ZONE 'UTC' AS week_start,
+                   (w + interval '1 week') AT TIME ZONE 'UTC' AS week_end
+            FROM generate_series(
+                date_trunc('week', now() AT TIME ZONE 'UTC') - ($1 - 1) * interval '1 week',
+                date_trunc('week', now() AT TIME ZONE 'UTC'),
+                interval '1 week'
+            ) AS w
+        )
+        SELECT w.week_start,
+               (SELECT count(*) FROM statuses s
+                 WHERE s.is_local AND s.reblog_of_id IS NULL
+                   AND s.created_at >= w.week_start AND s.created_at < w.week_end)
+                   AS statuses,
+               (SELECT count(*) FROM (
+                    SELECT u.id FROM users u
+                     WHERE u.last_login_at >= w.week_start AND u.last_login_at < w.week_end
+                    UNION
+                    SELECT t.user_id FROM oauth_tokens t
+                     WHERE t.user_id IS NOT NULL
+                       AND t.last_used_at >= w.week_start AND t.last_used_at < w.week_end
+                ) active) AS logins,
+               (SELECT count(*) FROM users u
+                 WHERE u.created_at >= w.week_start AND u.created_at < w.week_end)
+                   AS registrations
+        FROM weeks w
+        ORDER BY w.week_start DESC
+        """,
+        weeks,
+    )
+    return [
+        WeeklyActivity(
+            week_start=row["week_start"],
+            statuses=int(row["statuses"]),
+            logins=int(row["logins"]),
+            registrations=int(row["registrations"]),
+        )
+        for row in rows
+    ]

@@ -1,0 +1,268 @@
+"""Named queries for OAuth: applications, authorization codes and access tokens.
+
+Secrets are never stored: callers pass SHA-256 hex digests (``*_hash``) and look rows up
+by digest. The row dataclasses live here, next to the only code that builds them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from fedinet.db.types import Executor, Record
+from fedinet.models import User
+
+__all__ = [
+    "AccessToken",
+    "AuthorizationCode",
+    "OAuthApp",
+    "consume_code",
+    "delete_expired_codes",
+    "get_app_by_client_id",
+    "get_app_by_id",
+    "get_code_by_hash",
+    "get_token_by_hash",
+    "get_token_by_refresh_hash",
+    "get_user_by_id",
+    "insert_app",
+    "insert_code",
+    "insert_token",
+    "record_login",
+    "revoke_token",
+    "revoke_tokens_for_code",
+    "touch_token",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class OAuthApp:
+    id: int
+    client_id: str
+    client_secret_hash: str
+    name: str
+    redirect_uris: list[str]
+    scopes: list[str]
+    website: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorizationCode:
+    id: int
+    code_hash: str
+    app_id: int
+    user_id: int
+    scopes: list[str]
+    redirect_uri: str
+    code_challenge: str | None
+    code_challenge_method: str | None
+    expires_at: datetime
+    used_at: datetime | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AccessToken:
+    id: int
+    token_hash: str
+    refresh_token_hash: str | None
+    app_id: int
+    user_id: int | None
+    """``None`` for a client_credentials token: it acts as the application alone."""
+    code_id: int | None
+    scopes: list[str]
+    created_at: datetime
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+
+def _app(row: Record) -> OAuthApp:
+    return OAuthApp(**dict(row))
+
+
+def _code(row: Record) -> AuthorizationCode:
+    return AuthorizationCode(**dict(row))
+
+
+def _token(row: Record) -> AccessToken:
+    return AccessToken(**dict(row))
+
+
+# --------------------------------------------------------------------------- applications
+
+
+async def insert_app(
+    db: Executor,
+    *,
+    client_id: str,
+    client_secret_hash: str,
+    name: str,
+    redirect_uris: list[str],
+    scopes: list[str],
+    website: str | None,
+) -> OAuthApp:
+    row = await db.fetchrow(
+        "INSERT INTO oauth_apps (client_id, client_secret_hash, name, redirect_uris, scopes, "
+        "website) VALUES ($1, $2, $3, $4, $5, $6) RETURNING *",
+        client_id,
+        client_secret_hash,
+        name,
+        redirect_uris,
+        scopes,
+        website,
+    )
+    assert row is not None
+    return _app(row)
+
+
+async def get_app_by_client_id(db: Executor, client_id: str) -> OAuthApp | None:
+    row = await db.fetchrow("SELECT * FROM oauth_apps WHERE client_id = $1", client_id)
+    return None if row is None else _app(row)
+
+
+async def get_app_by_id(db: Executor, app_id: int) -> OAuthApp | None:
+    row = await db.fetchrow("SELECT * FROM oauth_apps WHERE id = $1", app_id)
+    return None if row is None else _app(row)
+
+
+# --------------------------------------------------------------------------- codes
+
+
+async def insert_code(
+    db: Executor,
+    *,
+    code_hash: str,
+    app_id: int,
+    user_id: int,
+    scopes: list[str],
+    redirect_uri: str,
+    code_challenge: str | None,
+    code_challenge_method: str | None,
+    ttl_seconds: int,
+) -> AuthorizationCode:
+    row = await db.fetchrow(
+        """
+        INSERT INTO oauth_codes (code_hash, app_id, user_id, scopes, redirect_uri,
+                                 code_challenge, code_challenge_method, expires_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, now() + make_interval(secs => $8))
+        RETURNING *
+        """,
+        code_hash,
+        app_id,
+        user_id,
+        scopes,
+        redirect_uri,
+        code_challenge,
+        code_challenge_method,
+        float(ttl_seconds),
+    )
+    assert row is not None
+    return _code(row)
+
+
+async def consume_code(db: Executor, code_hash: str, app_id: int) -> AuthorizationCode | None:
+    """Mark an unexpired, unused code of ``app_id`` used and return it; ``None`` when there
+    is no such code (unknown, another app's, expired or already used). Atomic: of two
+    concurrent redemptions only one gets the code."""
+    row = await db.fetchrow(
+        "UPDATE oauth_codes SET used_at = now() "
+        "WHERE code_hash = $1 AND app_id = $2 AND used_at IS NULL AND expires_at > now() "
+        "RETURNING *",
+        code_hash,
+        app_id,
+    )
+    return None if row is None else _code(row)
+
+
+async def delete_expired_codes(db: Executor, *, grace_seconds: int = 86400) -> int:
+    """Delete codes expired for longer than ``grace_seconds`` (kept that long so that a
+    late replay is still recognised and revokes its token). For a periodic worker."""
+    status = await db.execute(
+        "DELETE FROM oauth_codes WHERE expires_at < now() - make_interval(secs => $1)",
+        float(grace_seconds),
+    )
+    return int(status.rsplit(" ", 1)[-1])
+
+
+async def get_code_by_hash(db: Executor, code_hash: str) -> AuthorizationCode | None:
+    row = await db.fetchrow("SELECT * FROM oauth_codes WHERE code_hash = $1", code_hash)
+    return None if row is None else _code(row)
+
+
+# --------------------------------------------------------------------------- tokens
+
+
+async def insert_token(
+    db: Executor,
+    *,
+    token_hash: str,
+    refresh_token_hash: str | None,
+    app_id: int,
+    user_id: int | None,
+    scopes: list[str],
+    code_id: int | None = None,
+) -> AccessToken:
+    row = await db.fetchrow(
+        "INSERT INTO oauth_tokens (token_hash, refresh_token_hash, app_id, user_id, scopes, "
+        "code_id) VALUES ($1, $2, $3, $4, $5, $6) RETURNING *",
+        token_hash,
+        refresh_token_hash,
+        app_id,
+        user_id,
+        scopes,
+        code_id,
+    )
+    assert row is not None
+    return _token(row)
+
+
+async def get_token_by_hash(db: Executor, token_hash: str) -> AccessToken | None:
+    """The token whatever its state (revoked ones included: callers say why they refuse)."""
+    row = await db.fetchrow("SELECT * FROM oauth_tokens WHERE token_hash = $1", token_hash)
+    return None if row is None else _token(row)
+
+
+async def get_token_by_refresh_hash(db: Executor, refresh_token_hash: str) -> AccessToken | None:
+    row = await db.fetchrow(
+        "SELECT * FROM oauth_tokens WHERE refresh_token_hash = $1", refresh_token_hash
+    )
+    return None if row is None else _token(row)
+
+
+async def revoke_token(db: Executor, token_id: int) -> bool:
+    """Revoke a token (and with it its refresh token); False if it already was."""
+    status = await db.execute(
+        "UPDATE oauth_tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL",
+        token_id,
+    )
+    return bool(status.endswith(" 1"))
+
+
+async def revoke_tokens_for_code(db: Executor, code_id: int) -> int:
+    """Revoke every token issued for an authorization code (used when it is replayed)."""
+    status = await db.execute(
+        "UPDATE oauth_tokens SET revoked_at = now() WHERE code_id = $1 AND revoked_at IS NULL",
+        code_id,
+    )
+    return int(status.rsplit(" ", 1)[-1])
+
+
+async def touch_token(db: Executor, token_id: int) -> None:
+    """Record that a token was used (callers throttle how often they call this)."""
+    await db.execute("UPDATE oauth_tokens SET last_used_at = now() WHERE id = $1", token_id)
+
+
+async def record_login(db: Executor, user_id: int) -> None:
+    """``users.last_login_at`` = now, after a password login (NodeInfo's active counts and
+    the instance activity read it)."""
+    await db.execute("UPDATE users SET last_login_at = now() WHERE id = $1", user_id)
+
+
+async def get_user_by_id(db: Executor, user_id: int) -> User | None:
+    """A member by ``users.id`` (tokens and codes refer to members by it)."""
+    row = await db.fetchrow("SELECT * FROM users WHERE id = $1", user_id)
+    if row is None:
+        return None
+    values = dict(row)
+    values["email"] = str(values["email"])
+    return User(**values)
