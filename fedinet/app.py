@@ -12,7 +12,11 @@ from starlette.routing import BaseRoute, Route
 
 from fedinet.config import Settings
 from fedinet.runtime import Runtime, open_runtime
-from fedinet.web import activitypub, inbox, wellknown
+from fedinet.web import activitypub, api, collections, inbox, wellknown
+from fedinet.web.api import follows as api_follows
+from fedinet.web.api import search as api_search
+from fedinet.web.api import statuses as api_statuses
+from fedinet.web.api import timelines as api_timelines
 from fedinet.web.errors import EXCEPTION_HANDLERS
 from fedinet.web.health import healthz
 from fedinet.web.middleware import AccessLogMiddleware
@@ -26,7 +30,14 @@ def _routes() -> list[BaseRoute]:
         Route("/healthz", healthz, methods=["GET", "HEAD"]),
         *wellknown.routes,
         *activitypub.routes,
+        *collections.routes,
         *inbox.routes,
+        # before api.routes: /api/v1/accounts/relationships must win over /accounts/{id}
+        *api_follows.routes,
+        *api_statuses.routes,
+        *api_timelines.routes,
+        *api_search.routes,
+        *api.routes,
     ]
 
 
@@ -63,7 +74,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> Starlet
 
     app = Starlette(
         routes=_routes(),
-        middleware=[Middleware(AccessLogMiddleware)],
+        middleware=[Middleware(AccessLogMiddleware), *api.middleware],
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan,
     )

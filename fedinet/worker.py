@@ -13,6 +13,8 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
+from fedinet.federation import handlers  # noqa: F401 - importing registers the handlers
+from fedinet.federation.delivery import delivery_loop
 from fedinet.federation.processing import inbox_loop
 from fedinet.runtime import Runtime
 
@@ -24,6 +26,7 @@ WorkerLoop = Callable[[Runtime, asyncio.Event], Awaitable[None]]
 
 LOOPS: list[tuple[str, WorkerLoop]] = [
     ("inbox", inbox_loop),
+    ("delivery", delivery_loop),
 ]
 
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 __all__ = [
     "INSTANCE_ACTOR_PATH",
     "LocalActorIds",
+    "activity_uri",
     "instance_actor_ids",
     "local_actor_ids",
+    "status_uri",
+    "status_url",
 ]
 
 from dataclasses import dataclass
@@ -58,3 +61,16 @@ def instance_actor_ids(base_url: str) -> LocalActorIds:
         main_key=f"{uri}#main-key",
         ed25519_key=f"{uri}#ed25519-key",
     )
+
+
+def status_uri(base_url: str, username: str, status_id: int) -> str:
+    return f"{base_url}/users/{username}/statuses/{status_id}"
+
+
+def status_url(base_url: str, username: str, status_id: int) -> str:
+    return f"{base_url}/@{username}/{status_id}"
+
+
+def activity_uri(base_url: str, activity_id: int) -> str:
+    """Every activity a local member authors is dereferenceable here."""
+    return f"{base_url}/activities/{activity_id}"

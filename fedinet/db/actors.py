@@ -12,12 +12,14 @@ __all__ = [
     "get_actor_and_key",
     "get_actor_by_id",
     "get_actor_by_uri",
+    "get_actors_by_ids",
     "get_key",
     "get_local_actor_by_username",
     "get_local_private_key",
     "insert_actor",
     "insert_key",
     "list_keys_for_actor",
+    "mark_remote_actor_deleted",
     "replace_remote_keys",
     "upsert_remote_actor",
 ]
@@ -242,3 +244,26 @@ async def get_actor_and_key(db: Executor, key_id: str) -> tuple[Actor, ActorKey]
     if actor is None:
         return None
     return actor, key
+
+
+async def mark_remote_actor_deleted(db: Executor, actor_id: int) -> None:
+    """A remote account was deleted: keep a tombstone row, drop what it left here."""
+    await db.execute(
+        "UPDATE actors SET deleted_at = now() WHERE id = $1 AND NOT is_local", actor_id
+    )
+    await db.execute(
+        "UPDATE statuses SET deleted_at = now(), content = '', raw = NULL "
+        "WHERE actor_id = $1 AND deleted_at IS NULL",
+        actor_id,
+    )
+    await db.execute(
+        "DELETE FROM home_feed h USING statuses s WHERE h.status_id = s.id AND s.actor_id = $1",
+        actor_id,
+    )
+    await db.execute("DELETE FROM follows WHERE follower_id = $1 OR followee_id = $1", actor_id)
+    await db.execute("DELETE FROM favourites WHERE actor_id = $1", actor_id)
+
+
+async def get_actors_by_ids(db: Executor, actor_ids: list[int]) -> dict[int, Actor]:
+    rows = await db.fetch("SELECT * FROM actors WHERE id = ANY($1::bigint[])", actor_ids)
+    return {row["id"]: actor_from_row(row) for row in rows}

@@ -22,7 +22,15 @@ from fedinet.db.inbox import (
     mark_inbox_item,
     retry_inbox_item,
 )
-from fedinet.errors import ActorMismatch, BadActivity, DomainBlocked, PermissionDenied
+from fedinet.errors import (
+    ActorMismatch,
+    BadActivity,
+    DomainBlocked,
+    FedinetError,
+    NotFound,
+    PermissionDenied,
+    RemoteFetchError,
+)
 from fedinet.runtime import Runtime
 
 __all__ = [
@@ -45,7 +53,20 @@ BATCH = 20
 IDLE_POLL = 5.0
 
 # Errors that no retry will fix: the activity is dropped and the reason kept.
-_PERMANENT = (BadActivity, ActorMismatch, PermissionDenied, DomainBlocked)
+_PERMANENT = (BadActivity, ActorMismatch, PermissionDenied, DomainBlocked, NotFound)
+# Fetch failures no retry will fix (others — timeouts, 5xx, unreachable — are retried).
+_PERMANENT_FETCH_REASONS = frozenset(
+    {
+        "gone",
+        "not_found",
+        "id_mismatch",
+        "bad_document",
+        "bad_content_type",
+        "too_large",
+        "unsafe_address",
+        "bad_url",
+    }
+)
 
 
 def handles(*types: str) -> Callable[[Handler], Handler]:
@@ -70,27 +91,39 @@ async def process_item(runtime: Runtime, item: InboxItem) -> str:
         return "ignored"
     try:
         await handler(runtime, item)
+    except RemoteFetchError as exc:
+        if exc.reason not in _PERMANENT_FETCH_REASONS:
+            return await _retry_or_fail(runtime, item, exc)
+        return await _drop(runtime, item, exc)
     except _PERMANENT as exc:
-        log.warning(
-            "activity dropped id=%s type=%s reason=%s message=%s",
-            item.activity_id,
-            item.activity_type,
-            exc.reason,
-            exc,
-        )
-        await mark_inbox_item(runtime.pool, item.id, "ignored", f"{exc.reason}: {exc}")
-        return "ignored"
+        return await _drop(runtime, item, exc)
     except Exception as exc:
-        message = f"{type(exc).__name__}: {exc}"
-        if item.attempts >= MAX_ATTEMPTS:
-            log.error("activity failed for good id=%s error=%s", item.activity_id, message)
-            await mark_inbox_item(runtime.pool, item.id, "failed", message)
-            return "failed"
-        log.warning("activity will be retried id=%s error=%s", item.activity_id, message)
-        await retry_inbox_item(runtime.pool, item.id, _backoff(item.attempts), message)
-        return "pending"
+        return await _retry_or_fail(runtime, item, exc)
     await mark_inbox_item(runtime.pool, item.id, "done")
     return "done"
+
+
+async def _drop(runtime: Runtime, item: InboxItem, exc: FedinetError) -> str:
+    log.warning(
+        "activity dropped id=%s type=%s reason=%s message=%s",
+        item.activity_id,
+        item.activity_type,
+        exc.reason,
+        exc,
+    )
+    await mark_inbox_item(runtime.pool, item.id, "ignored", f"{exc.reason}: {exc}")
+    return "ignored"
+
+
+async def _retry_or_fail(runtime: Runtime, item: InboxItem, exc: Exception) -> str:
+    message = f"{type(exc).__name__}: {exc}"
+    if item.attempts >= MAX_ATTEMPTS:
+        log.error("activity failed for good id=%s error=%s", item.activity_id, message)
+        await mark_inbox_item(runtime.pool, item.id, "failed", message)
+        return "failed"
+    log.warning("activity will be retried id=%s error=%s", item.activity_id, message)
+    await retry_inbox_item(runtime.pool, item.id, _backoff(item.attempts), message)
+    return "pending"
 
 
 async def process_pending(runtime: Runtime, *, limit: int = BATCH) -> int:

@@ -1,0 +1,208 @@
+"""Named queries for follow relationships."""
+
+from __future__ import annotations
+
+from fedinet.db.actors import actor_from_row
+from fedinet.db.types import Executor, Record
+from fedinet.models import Actor, Follow
+
+__all__ = [
+    "accept_follow",
+    "count_followers",
+    "count_following",
+    "delete_follow",
+    "get_follow",
+    "get_follow_by_uri",
+    "get_relationships",
+    "insert_follow",
+    "list_follower_inboxes",
+    "list_followers",
+    "list_following",
+    "list_local_follower_ids",
+    "list_pending_requests",
+]
+
+
+def _from_row(row: Record) -> Follow:
+    return Follow(**dict(row))
+
+
+async def insert_follow(
+    db: Executor, *, uri: str, follower_id: int, followee_id: int, accepted: bool
+) -> Follow:
+    """Create or refresh the follow of ``follower_id`` → ``followee_id``.
+
+    A repeated Follow (a new activity id for the same pair) replaces the stored id; an
+    accepted follow stays accepted.
+    """
+    row = await db.fetchrow(
+        """
+        INSERT INTO follows (uri, follower_id, followee_id, state, accepted_at)
+        VALUES ($1, $2, $3, CASE WHEN $4 THEN 'accepted' ELSE 'pending' END,
+                CASE WHEN $4 THEN now() END)
+        ON CONFLICT (follower_id, followee_id) DO UPDATE SET
+            uri = EXCLUDED.uri,
+            state = CASE WHEN follows.state = 'accepted' OR $4 THEN 'accepted'
+                         ELSE 'pending' END,
+            accepted_at = coalesce(follows.accepted_at, EXCLUDED.accepted_at)
+        RETURNING *
+        """,
+        uri,
+        follower_id,
+        followee_id,
+        accepted,
+    )
+    assert row is not None
+    return _from_row(row)
+
+
+async def get_follow(db: Executor, follower_id: int, followee_id: int) -> Follow | None:
+    row = await db.fetchrow(
+        "SELECT * FROM follows WHERE follower_id = $1 AND followee_id = $2",
+        follower_id,
+        followee_id,
+    )
+    return None if row is None else _from_row(row)
+
+
+async def get_follow_by_uri(db: Executor, uri: str) -> Follow | None:
+    row = await db.fetchrow("SELECT * FROM follows WHERE uri = $1", uri)
+    return None if row is None else _from_row(row)
+
+
+async def accept_follow(db: Executor, follow_id: int) -> Follow | None:
+    row = await db.fetchrow(
+        """
+        UPDATE follows SET state = 'accepted', accepted_at = coalesce(accepted_at, now())
+        WHERE id = $1 RETURNING *
+        """,
+        follow_id,
+    )
+    return None if row is None else _from_row(row)
+
+
+async def delete_follow(db: Executor, follower_id: int, followee_id: int) -> Follow | None:
+    row = await db.fetchrow(
+        "DELETE FROM follows WHERE follower_id = $1 AND followee_id = $2 RETURNING *",
+        follower_id,
+        followee_id,
+    )
+    return None if row is None else _from_row(row)
+
+
+async def list_follower_inboxes(db: Executor, followee_id: int) -> list[str]:
+    """Distinct inboxes of remote accepted followers, preferring shared inboxes: one
+    delivery per server that has one, not one per follower."""
+    rows = await db.fetch(
+        """
+        SELECT DISTINCT coalesce(a.shared_inbox_uri, a.inbox_uri) AS inbox
+        FROM follows f JOIN actors a ON a.id = f.follower_id
+        WHERE f.followee_id = $1 AND f.state = 'accepted' AND NOT a.is_local
+          AND a.deleted_at IS NULL AND a.suspended_at IS NULL
+          AND coalesce(a.shared_inbox_uri, a.inbox_uri) IS NOT NULL
+        ORDER BY 1
+        """,
+        followee_id,
+    )
+    return [row["inbox"] for row in rows]
+
+
+async def list_local_follower_ids(db: Executor, followee_id: int) -> list[int]:
+    rows = await db.fetch(
+        """
+        SELECT f.follower_id FROM follows f JOIN actors a ON a.id = f.follower_id
+        WHERE f.followee_id = $1 AND f.state = 'accepted' AND a.is_local
+        """,
+        followee_id,
+    )
+    return [row["follower_id"] for row in rows]
+
+
+async def list_pending_requests(db: Executor, followee_id: int) -> list[tuple[Follow, Actor]]:
+    """Pending requests to ``followee_id``, newest first, each with its requester."""
+    follows = [
+        _from_row(row)
+        for row in await db.fetch(
+            "SELECT * FROM follows WHERE followee_id = $1 AND state = 'pending' ORDER BY id DESC",
+            followee_id,
+        )
+    ]
+    rows = await db.fetch(
+        "SELECT * FROM actors WHERE id = ANY($1::bigint[])", [f.follower_id for f in follows]
+    )
+    actors = {row["id"]: actor_from_row(row) for row in rows}
+    return [(f, actors[f.follower_id]) for f in follows if f.follower_id in actors]
+
+
+async def list_followers(
+    db: Executor, followee_id: int, *, limit: int, offset: int = 0
+) -> list[str]:
+    rows = await db.fetch(
+        """
+        SELECT a.uri FROM follows f JOIN actors a ON a.id = f.follower_id
+        WHERE f.followee_id = $1 AND f.state = 'accepted'
+        ORDER BY f.id DESC LIMIT $2 OFFSET $3
+        """,
+        followee_id,
+        limit,
+        offset,
+    )
+    return [row["uri"] for row in rows]
+
+
+async def list_following(
+    db: Executor, follower_id: int, *, limit: int, offset: int = 0
+) -> list[str]:
+    rows = await db.fetch(
+        """
+        SELECT a.uri FROM follows f JOIN actors a ON a.id = f.followee_id
+        WHERE f.follower_id = $1 AND f.state = 'accepted'
+        ORDER BY f.id DESC LIMIT $2 OFFSET $3
+        """,
+        follower_id,
+        limit,
+        offset,
+    )
+    return [row["uri"] for row in rows]
+
+
+async def count_followers(db: Executor, followee_id: int) -> int:
+    value = await db.fetchval(
+        "SELECT count(*) FROM follows WHERE followee_id = $1 AND state = 'accepted'",
+        followee_id,
+    )
+    return int(value or 0)
+
+
+async def count_following(db: Executor, follower_id: int) -> int:
+    value = await db.fetchval(
+        "SELECT count(*) FROM follows WHERE follower_id = $1 AND state = 'accepted'",
+        follower_id,
+    )
+    return int(value or 0)
+
+
+async def get_relationships(db: Executor, viewer_id: int, target_ids: list[int]) -> list[Record]:
+    """Per target: following, requested, followed_by, requested_by, blocking, blocked_by."""
+    return list(
+        await db.fetch(
+            """
+            SELECT t.id,
+                EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = $1
+                        AND f.followee_id = t.id AND f.state = 'accepted') AS following,
+                EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = $1
+                        AND f.followee_id = t.id AND f.state = 'pending') AS requested,
+                EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = t.id
+                        AND f.followee_id = $1 AND f.state = 'accepted') AS followed_by,
+                EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = t.id
+                        AND f.followee_id = $1 AND f.state = 'pending') AS requested_by,
+                EXISTS (SELECT 1 FROM blocks b WHERE b.actor_id = $1
+                        AND b.target_id = t.id) AS blocking,
+                EXISTS (SELECT 1 FROM blocks b WHERE b.actor_id = t.id
+                        AND b.target_id = $1) AS blocked_by
+            FROM unnest($2::bigint[]) AS t(id)
+            """,
+            viewer_id,
+            target_ids,
+        )
+    )

@@ -1,0 +1,627 @@
+"""Delivering the activities members author to other servers' inboxes.
+
+The queue is ``deliveries`` (:mod:`fedinet.db.deliveries`), one row per (activity, inbox).
+:func:`delivery_loop` claims due rows and POSTs each, signed as the activity's author with
+its RSA key, in the signature format the server is known to accept; on 401/403 it knocks
+once more in the other format and remembers the one that worked (double-knocking, as in
+:mod:`fedinet.federation.signing`). What an answer leads to:
+
+* 2xx: delivered.
+* 401/403 (after the second knock), 408, 429, 5xx, a timeout or a connection failure:
+  tried again after an exponential backoff with jitter (30 s doubling up to 14 h:
+  :data:`MAX_ATTEMPTS` attempts span about three days), never earlier than a
+  ``Retry-After`` given with 429 or 503.
+* any other answer (400, 404, 410, 422, a redirect …), or an unsafe or malformed URL:
+  given up at once.
+
+A server that failed :data:`UNREACHABLE_AFTER` requests in a row (5xx, timeouts,
+connection failures) is unreachable: its deliveries wait, and one of them is tried as a
+probe every :data:`PROBE_EVERY`; any HTTP answer other than a 5xx makes it reachable again.
+
+Requests to different servers run in parallel, at most :data:`GLOBAL_CONCURRENCY` in all
+and :data:`PER_SERVER_CONCURRENCY` per server. Delivery is at least once: a claimed row is
+leased (:data:`LEASE`), and a worker that dies leaves it to be claimed again when the lease
+runs out; receivers deduplicate by activity id.
+
+The POSTs go through aiohttp rather than the shared httpx client: on the 2-core reference
+machines httpx cost about 0.7 ms of CPU per request, more than the RSA signature itself,
+and could not reach the throughput goal (``docs/benchmarks.md``, "Delivery fan-out").
+:class:`AiohttpTransport` keeps the SSRF guard: its resolver vets every resolved address
+and its socket factory vets the address actually connected to, with
+:func:`~fedinet.federation.transport.check_address`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import socket
+import ssl
+import time
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from types import TracebackType
+from typing import Any, Literal, Protocol
+
+import aiohttp
+from aiohttp.abc import AbstractResolver, ResolveResult
+
+from fedinet.config import Settings
+from fedinet.db import servers as servers_db
+from fedinet.db.actors import get_local_private_key
+from fedinet.db.deliveries import (
+    DELIVERY_CHANNEL,
+    Delivery,
+    claim_deliveries,
+    mark_delivered,
+    mark_failed,
+    schedule_retry,
+)
+from fedinet.db.servers import SignatureFormat
+from fedinet.errors import RemoteFetchError, UnsafeAddress
+from fedinet.federation.signing import Signer, other_format
+from fedinet.federation.transport import (
+    candidate_urls,
+    check_address,
+    make_ssl_context,
+    user_agent,
+)
+from fedinet.runtime import Runtime
+
+__all__ = [
+    "GLOBAL_CONCURRENCY",
+    "LEASE",
+    "MAX_ATTEMPTS",
+    "PER_SERVER_CONCURRENCY",
+    "PROBE_EVERY",
+    "UNREACHABLE_AFTER",
+    "AiohttpTransport",
+    "Answer",
+    "ConnectFailed",
+    "DeliverySession",
+    "DeliveryTransport",
+    "Outcome",
+    "deliver_one",
+    "delivery_loop",
+    "parse_retry_after",
+    "retry_delay",
+]
+
+log = logging.getLogger("fedinet.federation.delivery")
+
+Outcome = Literal["delivered", "pending", "failed"]
+
+GLOBAL_CONCURRENCY = 32
+PER_SERVER_CONCURRENCY = 4
+LEASE = timedelta(minutes=5)
+MAX_ATTEMPTS = 16
+UNREACHABLE_AFTER = 10
+PROBE_EVERY = timedelta(minutes=30)
+IDLE_POLL = 5.0
+REQUEST_TIMEOUT = 30.0
+"""Seconds for one POST, connecting and reading the answer included."""
+MAX_RETRY_AFTER = timedelta(days=1)
+
+_RETRY_BASE = 30.0
+_RETRY_CAP = 14 * 3600.0
+_RETRY_STATUSES = frozenset({401, 403, 408, 429})
+_RETRY_AFTER_STATUSES = frozenset({429, 503})
+_MAX_ANSWER_BYTES = 65_536
+_REFILL_AT = 8  # claim again once this many slots are free (or nothing is in flight)
+_FLUSH_AT = 64  # write the delivered marks once this many are waiting
+_SIGNER_TTL = 300.0
+_SUCCESS_RECORD_EVERY = 60.0
+_CACHE_MAX = 10_000
+AP_CONTENT_TYPE = "application/activity+json"
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """The wait after failed attempt number ``attempts`` (1-based): 30 s doubling up to
+    14 h, times a random factor between 0.75 and 1.25."""
+    base = min(_RETRY_BASE * 2 ** max(attempts - 1, 0), _RETRY_CAP)
+    return timedelta(seconds=base * random.uniform(0.75, 1.25))
+
+
+def parse_retry_after(value: str | None, *, now: datetime) -> timedelta | None:
+    """A ``Retry-After`` value (seconds or an HTTP date) as a wait from ``now``."""
+    if value is None:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return timedelta(seconds=int(value))
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(when - now, timedelta(0))
+
+
+# --- the transport ----------------------------------------------------------------------
+
+
+class ConnectFailed(RemoteFetchError):
+    """No connection could be made (DNS, TCP or TLS): the next candidate URL may work."""
+
+    reason = "unreachable"
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What an inbox answered."""
+
+    status: int
+    retry_after: str | None = None
+
+
+class DeliveryTransport(Protocol):
+    """Sends one POST. Raises :class:`ConnectFailed` when no connection could be made,
+    :class:`~fedinet.errors.UnsafeAddress` for a refused address, and
+    :class:`~fedinet.errors.RemoteFetchError` (``timeout``, ``unreachable``) otherwise."""
+
+    async def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> Answer: ...
+
+    async def aclose(self) -> None: ...
+
+
+class _RefusedAddress(OSError):
+    """Raised by the socket factory: aiohttp only lets ``OSError`` out of it."""
+
+
+class _GuardedResolver(AbstractResolver):
+    """Resolves with the system resolver and refuses a name if any address is refused
+    (as :class:`~fedinet.federation.transport.GuardedBackend` does)."""
+
+    def __init__(self, *, allow_private: bool) -> None:
+        self.allow_private = allow_private
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        infos = await asyncio.get_running_loop().getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, family=family
+        )
+        results: list[ResolveResult] = []
+        for info_family, _type, proto, _canon, sockaddr in infos:
+            address = str(sockaddr[0])
+            check_address(address, host=host, allow_private=self.allow_private)
+            results.append(
+                ResolveResult(
+                    hostname=host,
+                    host=address,
+                    port=int(sockaddr[1]),
+                    family=info_family,
+                    proto=proto,
+                    flags=socket.AI_NUMERICHOST,
+                )
+            )
+        if not results:
+            raise OSError(f"{host} has no address")
+        return results
+
+    async def close(self) -> None:
+        return None
+
+
+class AiohttpTransport:
+    """POSTs through one aiohttp session: guarded, verified TLS (``SSL_CERT_FILE``
+    honoured), keep-alive per server, no redirects, proxies or cookies."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        ssl_context: ssl.SSLContext | None = None,
+        timeout: float = REQUEST_TIMEOUT,
+    ) -> None:
+        self.allow_private = settings.allow_private_networks
+        connector = aiohttp.TCPConnector(
+            resolver=_GuardedResolver(allow_private=self.allow_private),
+            ssl=make_ssl_context() if ssl_context is None else ssl_context,
+            limit=GLOBAL_CONCURRENCY * 2,
+            limit_per_host=PER_SERVER_CONCURRENCY * 2,
+            keepalive_timeout=30.0,
+            socket_factory=self._open_socket,
+        )
+        self._session = aiohttp.ClientSession(
+            connector=connector,
+            headers={"User-Agent": user_agent(settings)},
+            timeout=aiohttp.ClientTimeout(total=timeout, sock_connect=min(timeout, 5.0)),
+            cookie_jar=aiohttp.DummyCookieJar(),
+            trust_env=False,
+            auto_decompress=False,
+        )
+
+    def _open_socket(self, addr_info: tuple[Any, ...]) -> socket.socket:
+        family, type_, proto, _canon, sockaddr = addr_info
+        try:
+            check_address(str(sockaddr[0]), host=str(sockaddr[0]), allow_private=self.allow_private)
+        except UnsafeAddress as exc:
+            raise _RefusedAddress(str(exc)) from None
+        return socket.socket(family=family, type=type_, proto=proto)
+
+    async def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> Answer:
+        try:
+            async with self._session.post(
+                url, data=body, headers=dict(headers), allow_redirects=False
+            ) as response:
+                received = 0
+                async for chunk in response.content.iter_any():
+                    received += len(chunk)
+                    if received > _MAX_ANSWER_BYTES:
+                        response.close()  # not worth reading; the connection is dropped
+                        break
+                return Answer(response.status, response.headers.get("Retry-After"))
+        except aiohttp.ClientConnectorError as exc:
+            if isinstance(exc.os_error, _RefusedAddress):
+                raise UnsafeAddress(str(exc.os_error)) from None
+            raise ConnectFailed(f"POST {url}: cannot connect: {exc.os_error}") from None
+        except aiohttp.ConnectionTimeoutError:
+            raise ConnectFailed(f"POST {url}: connecting timed out") from None
+        except TimeoutError:
+            raise RemoteFetchError(f"POST {url} took too long", reason="timeout") from None
+        except aiohttp.ClientError as exc:
+            message = f"POST {url} failed: {type(exc).__name__}: {exc}"
+            raise RemoteFetchError(message, reason="unreachable") from None
+
+    async def aclose(self) -> None:
+        await self._session.close()
+
+
+# --- delivering -------------------------------------------------------------------------
+
+
+class DeliverySession:
+    """What delivering needs beyond one row: the transport, the authors' signers, and what
+    was learned about servers. Open one per loop (``async with``); the marks of delivered
+    rows are written in batches by :meth:`flush` (and on exit)."""
+
+    def __init__(self, runtime: Runtime, *, transport: DeliveryTransport | None = None) -> None:
+        self.runtime = runtime
+        self._own_transport = transport is None
+        self._transport: DeliveryTransport | None = transport
+        self._signers: dict[int, tuple[asyncio.Future[Signer | None], float]] = {}
+        self._candidates: dict[str, list[str]] = {}
+        self._plain_http: set[str] = set()
+        self._formats: dict[str, SignatureFormat] = {}
+        self._success_recorded: dict[str, float] = {}
+        self._delivered: list[tuple[int, int]] = []
+
+    async def __aenter__(self) -> DeliverySession:
+        if self._transport is None:
+            self._transport = AiohttpTransport(self.runtime.settings)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        try:
+            await self.flush()
+        finally:
+            if self._own_transport and self._transport is not None:
+                await self._transport.aclose()
+                self._transport = None
+
+    @property
+    def transport(self) -> DeliveryTransport:
+        if self._transport is None:
+            raise RuntimeError("use the DeliverySession as an async context manager")
+        return self._transport
+
+    async def flush(self) -> None:
+        """Write the marks of the deliveries that succeeded since the last flush."""
+        if not self._delivered:
+            return
+        done, self._delivered = self._delivered, []
+        await mark_delivered(self.runtime.pool, done)
+
+    async def _signer(self, actor_id: int) -> Signer | None:
+        """The author's RSA signer, loaded once for all the deliveries that need it."""
+        now = time.monotonic()
+        cached = self._signers.get(actor_id)
+        if cached is None or now - cached[1] >= _SIGNER_TTL:
+            if len(self._signers) >= _CACHE_MAX:
+                self._signers.clear()
+            cached = (asyncio.ensure_future(self._load_signer(actor_id)), now)
+            self._signers[actor_id] = cached
+        future = cached[0]
+        try:
+            return future.result() if future.done() else await asyncio.shield(future)
+        except Exception:
+            if self._signers.get(actor_id) is cached:
+                del self._signers[actor_id]
+            raise
+
+    async def _load_signer(self, actor_id: int) -> Signer | None:
+        key = await get_local_private_key(self.runtime.pool, actor_id, "rsa")
+        if key is None or key.private_key_pem is None:
+            return None
+        # Loading checks the RSA key, which takes tens of milliseconds: not on the loop.
+        return await asyncio.to_thread(
+            Signer, key_id=key.key_id, private_key_pem=key.private_key_pem
+        )
+
+    async def _urls(self, inbox: str) -> list[str]:
+        """The URLs to try for ``inbox``: https, and for a private host with private
+        networks allowed also http (straight to http once https failed there).
+
+        The scheme policy is worked out once per origin (it may resolve the host)."""
+        scheme, sep, rest = inbox.partition("://")
+        netloc, slash, tail = rest.partition("/")
+        if not sep or "?" in netloc or "#" in netloc:
+            return await candidate_urls(inbox, self.runtime.settings.allow_private_networks)
+        origin = f"{scheme}://{netloc}"
+        origins = self._candidates.get(origin)
+        if origins is None:
+            found = await candidate_urls(origin, self.runtime.settings.allow_private_networks)
+            origins = [url.rstrip("/") for url in found]
+            if len(self._candidates) >= _CACHE_MAX:
+                self._candidates.clear()
+            self._candidates[origin] = origins
+        if len(origins) > 1 and origins[-1] in self._plain_http:
+            origins = origins[-1:]
+        return [f"{candidate}{slash}{tail}" for candidate in origins]
+
+    async def _post(
+        self, urls: list[str], body: bytes, signer: Signer, fmt: SignatureFormat
+    ) -> Answer:
+        for index, url in enumerate(urls):
+            headers = {"Content-Type": AP_CONTENT_TYPE}
+            headers.update(signer.sign("POST", url, headers, body, fmt=fmt))
+            try:
+                answer = await self.transport.post(url, body, headers)
+            except ConnectFailed:
+                if index == len(urls) - 1:
+                    raise
+                continue
+            if index > 0:
+                scheme, _, rest = url.partition("://")
+                self._plain_http.add(f"{scheme}://{rest.partition('/')[0]}")
+            return answer
+        raise AssertionError("no candidate URL")  # candidate_urls never returns none
+
+    async def _send(self, delivery: Delivery, signer: Signer, body: bytes) -> Answer:
+        """POST with double-knocking; remember the format when the second knock works."""
+        urls = await self._urls(delivery.inbox_uri)
+        fmt = self._formats.get(delivery.domain, delivery.signature_format)
+        answer = await self._post(urls, body, signer, fmt)
+        if answer.status not in (401, 403):
+            return answer
+        retry = other_format(fmt)
+        answer = await self._post(urls, body, signer, retry)
+        if answer.status < 400:
+            self._formats[delivery.domain] = retry
+            await servers_db.set_signature_format(self.runtime.pool, delivery.domain, retry)
+        return answer
+
+    async def _reachable(self, delivery: Delivery) -> None:
+        """The server answered: record it (at once if it had failures, else now and then)."""
+        now = time.monotonic()
+        last = self._success_recorded.get(delivery.domain)
+        if (
+            delivery.server_failures == 0
+            and not delivery.probe
+            and last is not None
+            and now - last < _SUCCESS_RECORD_EVERY
+        ):
+            return
+        await servers_db.record_success(self.runtime.pool, delivery.domain)
+        if len(self._success_recorded) >= _CACHE_MAX:
+            self._success_recorded.clear()
+        self._success_recorded[delivery.domain] = now
+
+    async def _unreachable(self, delivery: Delivery) -> None:
+        self._success_recorded.pop(delivery.domain, None)
+        server = await servers_db.record_failure(self.runtime.pool, delivery.domain)
+        if server.consecutive_failures == UNREACHABLE_AFTER:
+            log.warning(
+                "server unreachable domain=%s failures=%d; probing every %s",
+                delivery.domain,
+                server.consecutive_failures,
+                PROBE_EVERY,
+            )
+
+    async def _fail(self, delivery: Delivery, status: int | None, error: str) -> Outcome:
+        log.info(
+            "delivery failed id=%d inbox=%s activity=%s error=%s",
+            delivery.id,
+            delivery.inbox_uri,
+            delivery.activity_uri,
+            error,
+        )
+        await mark_failed(self.runtime.pool, delivery.id, status, error)
+        return "failed"
+
+    async def _retry(
+        self, delivery: Delivery, status: int | None, error: str, wait: timedelta | None
+    ) -> Outcome:
+        if delivery.attempts >= MAX_ATTEMPTS:
+            return await self._fail(
+                delivery, status, f"gave up after {delivery.attempts} attempts: {error}"
+            )
+        delay = retry_delay(delivery.attempts)
+        if wait is not None:
+            delay = max(delay, min(wait, MAX_RETRY_AFTER))
+        log.debug(
+            "delivery will be retried id=%d inbox=%s in=%ds error=%s",
+            delivery.id,
+            delivery.inbox_uri,
+            delay.total_seconds(),
+            error,
+        )
+        await schedule_retry(self.runtime.pool, delivery.id, delay, status, error)
+        return "pending"
+
+    async def deliver(self, delivery: Delivery) -> Outcome:
+        """POST one claimed delivery and record what came of it (the delivered mark waits
+        for :meth:`flush`)."""
+        signer = await self._signer(delivery.actor_id)
+        if signer is None:
+            return await self._fail(delivery, None, "the author has no RSA signing key")
+        body = delivery.body_json.encode()
+        try:
+            answer = await self._send(delivery, signer, body)
+        except UnsafeAddress as exc:
+            return await self._fail(delivery, None, f"unsafe_address: {exc}")
+        except RemoteFetchError as exc:
+            if exc.reason == "bad_url":
+                return await self._fail(delivery, None, f"bad_url: {exc}")
+            await self._unreachable(delivery)
+            return await self._retry(delivery, None, f"{exc.reason}: {exc}", None)
+        status = answer.status
+        if 200 <= status < 300:
+            await self._reachable(delivery)
+            self._delivered.append((delivery.id, status))
+            if len(self._delivered) >= _FLUSH_AT:
+                await self.flush()
+            return "delivered"
+        wait = None
+        if status in _RETRY_AFTER_STATUSES:
+            wait = parse_retry_after(answer.retry_after, now=datetime.now(UTC))
+        if status >= 500:
+            await self._unreachable(delivery)
+            return await self._retry(delivery, status, f"HTTP {status}", wait)
+        await self._reachable(delivery)
+        if status in _RETRY_STATUSES:
+            return await self._retry(delivery, status, f"HTTP {status}", wait)
+        return await self._fail(delivery, status, f"HTTP {status}")
+
+
+async def deliver_one(
+    runtime: Runtime, delivery: Delivery, *, session: DeliverySession | None = None
+) -> Outcome:
+    """Deliver one claimed row and write the outcome; returns the row's state after."""
+    if session is not None:
+        outcome = await session.deliver(delivery)
+        await session.flush()
+        return outcome
+    async with DeliverySession(runtime) as own:
+        return await own.deliver(delivery)
+
+
+# --- the loop ---------------------------------------------------------------------------
+
+
+class _Dispatcher:
+    """Runs claimed deliveries as tasks: at most ``global_limit`` in hand, at most
+    ``per_server`` requests at once to one server."""
+
+    def __init__(self, session: DeliverySession, *, global_limit: int, per_server: int) -> None:
+        self.session = session
+        self.global_limit = global_limit
+        self.per_server = per_server
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.in_hand: Counter[str] = Counter()
+        self.gates: dict[str, asyncio.Semaphore] = {}
+        self.slot_freed = asyncio.Event()
+
+    @property
+    def free(self) -> int:
+        return max(self.global_limit - len(self.tasks), 0)
+
+    def wants_work(self) -> bool:
+        return not self.tasks or self.free >= min(_REFILL_AT, self.global_limit)
+
+    async def claim(self) -> tuple[int, int]:
+        """Claim and start a batch; return (asked for, claimed)."""
+        limit = self.free
+        skip = [domain for domain, count in self.in_hand.items() if count >= self.per_server]
+        batch = await claim_deliveries(
+            self.session.runtime.pool,
+            limit=limit,
+            lease=LEASE,
+            skip_domains=skip,
+            per_domain=self.per_server,
+            unreachable_after=UNREACHABLE_AFTER,
+            probe_every=PROBE_EVERY,
+        )
+        for delivery in batch:
+            self.in_hand[delivery.domain] += 1
+            task = asyncio.create_task(self._run(delivery), name=f"delivery:{delivery.id}")
+            self.tasks.add(task)
+        return limit, len(batch)
+
+    async def _run(self, delivery: Delivery) -> None:
+        domain = delivery.domain
+        gate = self.gates.setdefault(domain, asyncio.Semaphore(self.per_server))
+        try:
+            async with gate:
+                await self.session.deliver(delivery)
+        except Exception:
+            # The row keeps its lease and is claimed again when it runs out.
+            log.exception("delivery crashed id=%d inbox=%s", delivery.id, delivery.inbox_uri)
+        finally:
+            self.in_hand[domain] -= 1
+            if self.in_hand[domain] <= 0:
+                del self.in_hand[domain]
+                self.gates.pop(domain, None)
+            task = asyncio.current_task()
+            if task is not None:
+                self.tasks.discard(task)
+            self.slot_freed.set()
+
+    async def finish(self, grace: float) -> None:
+        """Let the deliveries in hand end (up to ``grace`` seconds), then cancel the rest: their
+        rows are claimed again when their leases run out."""
+        if not self.tasks:
+            return
+        _done, pending = await asyncio.wait(set(self.tasks), timeout=grace)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+
+
+async def _wait_any(events: Sequence[asyncio.Event], seconds: float) -> None:
+    waiters = [asyncio.ensure_future(event.wait()) for event in events]
+    try:
+        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
+
+
+async def delivery_loop(
+    runtime: Runtime,
+    stop: asyncio.Event,
+    *,
+    transport: DeliveryTransport | None = None,
+    global_limit: int = GLOBAL_CONCURRENCY,
+    per_server: int = PER_SERVER_CONCURRENCY,
+) -> None:
+    """Deliver until ``stop``; woken at once by NOTIFY and by finished deliveries, else
+    polling every few seconds for retries that came due."""
+    wake = asyncio.Event()
+
+    def on_notify(*_: object) -> None:
+        wake.set()
+
+    async with (
+        DeliverySession(runtime, transport=transport) as session,
+        runtime.pool.acquire() as listener,
+    ):
+        await listener.add_listener(DELIVERY_CHANNEL, on_notify)
+        dispatcher = _Dispatcher(session, global_limit=global_limit, per_server=per_server)
+        try:
+            while not stop.is_set():
+                wake.clear()
+                dispatcher.slot_freed.clear()
+                await session.flush()
+                if dispatcher.wants_work():
+                    asked, claimed = await dispatcher.claim()
+                    if claimed and claimed >= asked:
+                        continue  # a full batch: there may be more
+                # slot_freed also catches deliveries that ended since the top of the loop
+                await _wait_any([stop, wake, dispatcher.slot_freed], IDLE_POLL)
+        finally:
+            await dispatcher.finish(grace=REQUEST_TIMEOUT)
+            with contextlib.suppress(Exception):
+                await listener.remove_listener(DELIVERY_CHANNEL, on_notify)

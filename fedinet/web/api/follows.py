@@ -1,0 +1,121 @@
+"""Follow, unfollow, block and unblock accounts; relationships; follow requests."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from fedinet.db import actors as actors_db
+from fedinet.db import follows as follows_db
+from fedinet.errors import NotFound
+from fedinet.models import Actor
+from fedinet.runtime import Runtime
+from fedinet.services import blocks, follows
+from fedinet.web.api.auth import require_scope
+from fedinet.web.api.entities import load_accounts
+from fedinet.web.api.params import read_params
+from fedinet.web.api.render import relationships_json
+
+__all__ = ["account_by_id", "routes"]
+
+
+def _runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+async def account_by_id(runtime: Runtime, raw_id: str) -> Actor:
+    actor = await actors_db.get_actor_by_id(runtime.pool, int(raw_id)) if raw_id.isdigit() else None
+    if actor is None or actor.deleted_at is not None or actor.actor_type == "Application":
+        raise NotFound("Record not found")
+    return actor
+
+
+async def _relationship(runtime: Runtime, viewer: Actor, target: Actor) -> Response:
+    return JSONResponse((await relationships_json(runtime.pool, viewer, [target.id]))[0])
+
+
+async def follow(request: Request) -> Response:
+    me = await require_scope(request, "write:follows", "follow")
+    runtime = _runtime(request)
+    target = await account_by_id(runtime, request.path_params["id"])
+    await read_params(request)  # reblogs, notify, languages: accepted, not used yet
+    async with runtime.pool.acquire() as conn:
+        await follows.follow(conn, runtime.settings, me.actor, target)
+    return await _relationship(runtime, me.actor, target)
+
+
+async def unfollow(request: Request) -> Response:
+    me = await require_scope(request, "write:follows", "follow")
+    runtime = _runtime(request)
+    target = await account_by_id(runtime, request.path_params["id"])
+    async with runtime.pool.acquire() as conn:
+        await follows.unfollow(conn, runtime.settings, me.actor, target)
+    return await _relationship(runtime, me.actor, target)
+
+
+async def block(request: Request) -> Response:
+    me = await require_scope(request, "write:blocks", "follow")
+    runtime = _runtime(request)
+    target = await account_by_id(runtime, request.path_params["id"])
+    async with runtime.pool.acquire() as conn:
+        await blocks.block(conn, runtime.settings, me.actor, target)
+    return await _relationship(runtime, me.actor, target)
+
+
+async def unblock(request: Request) -> Response:
+    me = await require_scope(request, "write:blocks", "follow")
+    runtime = _runtime(request)
+    target = await account_by_id(runtime, request.path_params["id"])
+    async with runtime.pool.acquire() as conn:
+        await blocks.unblock(conn, runtime.settings, me.actor, target)
+    return await _relationship(runtime, me.actor, target)
+
+
+async def relationships(request: Request) -> Response:
+    me = await require_scope(request, "read:follows", "follow")
+    runtime = _runtime(request)
+    params = await read_params(request)
+    raw = params.get("id", [])
+    ids = [int(i) for i in ([raw] if isinstance(raw, str) else raw) if i.isdigit()]
+    return JSONResponse(await relationships_json(runtime.pool, me.actor, ids))
+
+
+async def follow_requests(request: Request) -> Response:
+    me = await require_scope(request, "read:follows", "follow")
+    runtime = _runtime(request)
+    pending = await follows_db.list_pending_requests(runtime.pool, me.actor.id)
+    actors = [actor for _, actor in pending]
+    accounts = await load_accounts(runtime.pool, runtime.settings, actors)
+    return JSONResponse([accounts[actor.id] for actor in actors])
+
+
+async def authorize_request(request: Request) -> Response:
+    me = await require_scope(request, "write:follows", "follow")
+    runtime = _runtime(request)
+    requester = await account_by_id(runtime, request.path_params["id"])
+    async with runtime.pool.acquire() as conn:
+        await follows.accept_follow_request(conn, runtime.settings, me.actor, requester)
+    return await _relationship(runtime, me.actor, requester)
+
+
+async def reject_request(request: Request) -> Response:
+    me = await require_scope(request, "write:follows", "follow")
+    runtime = _runtime(request)
+    requester = await account_by_id(runtime, request.path_params["id"])
+    async with runtime.pool.acquire() as conn:
+        await follows.reject_follow_request(conn, runtime.settings, me.actor, requester)
+    return await _relationship(runtime, me.actor, requester)
+
+
+routes: list[BaseRoute] = [
+    Route("/api/v1/accounts/relationships", relationships, methods=["GET"]),
+    Route("/api/v1/accounts/{id}/follow", follow, methods=["POST"]),
+    Route("/api/v1/accounts/{id}/unfollow", unfollow, methods=["POST"]),
+    Route("/api/v1/accounts/{id}/block", block, methods=["POST"]),
+    Route("/api/v1/accounts/{id}/unblock", unblock, methods=["POST"]),
+    Route("/api/v1/follow_requests", follow_requests, methods=["GET"]),
+    Route("/api/v1/follow_requests/{id}/authorize", authorize_request, methods=["POST"]),
+    Route("/api/v1/follow_requests/{id}/reject", reject_request, methods=["POST"]),
+]

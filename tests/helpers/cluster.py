@@ -1,0 +1,189 @@
+"""Several real ``fedinet serve`` processes on loopback, federating with each other.
+
+Each instance has its own database on the test PostgreSQL server and its own
+``http://127.0.0.1:<port>`` origin. Tests act as members through the Mastodon client API
+with OAuth tokens, exactly as an app would.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+
+from tests.helpers.servers import ServerProcess, run_cli
+
+__all__ = ["Instance", "Member", "eventually"]
+
+T = TypeVar("T")
+
+PASSWORD = "correct horse battery"
+
+
+def eventually(
+    check: Callable[[], T | None], *, timeout: float = 30, interval: float = 0.2, what: str = ""
+) -> T:
+    """Poll ``check`` until it returns something truthy; fail after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    last: T | None = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what or check}: {last!r}")
+
+
+@dataclass
+class Member:
+    instance: Instance
+    username: str
+    token: str
+    account_id: str
+
+    @property
+    def acct(self) -> str:
+        return f"{self.username}@{self.instance.domain}"
+
+    @property
+    def uri(self) -> str:
+        return f"{self.instance.url}/users/{self.username}"
+
+    def api(self) -> httpx.Client:
+        return httpx.Client(
+            base_url=self.instance.url,
+            headers={"Authorization": f"Bearer {self.token}"},
+            timeout=30,
+        )
+
+    def get(self, path: str, **params: Any) -> Any:
+        with self.api() as client:
+            response = client.get(path, params=params)
+        assert response.status_code == 200, (path, response.status_code, response.text)
+        return response.json()
+
+    def post(self, path: str, expect: int = 200, **data: Any) -> Any:
+        with self.api() as client:
+            response = client.post(path, data=data)
+        assert response.status_code == expect, (path, response.status_code, response.text)
+        return response.json()
+
+    def put(self, path: str, **data: Any) -> Any:
+        with self.api() as client:
+            response = client.put(path, data=data)
+        assert response.status_code == 200, (path, response.status_code, response.text)
+        return response.json()
+
+    def delete(self, path: str) -> Any:
+        with self.api() as client:
+            response = client.delete(path)
+        assert response.status_code == 200, (path, response.status_code, response.text)
+        return response.json()
+
+    def find(self, other: Member) -> dict[str, Any]:
+        """The account of ``other`` as this member's server knows it (resolving it)."""
+        result = self.get("/api/v2/search", q=f"@{other.acct}", resolve="true")
+        assert result["accounts"], f"{other.acct} not found from {self.instance.url}"
+        account: dict[str, Any] = result["accounts"][0]
+        return account
+
+    def home(self) -> list[dict[str, Any]]:
+        statuses: list[dict[str, Any]] = self.get("/api/v1/timelines/home", limit=40)
+        return statuses
+
+
+@dataclass
+class Instance:
+    name: str
+    database_url: str
+    workdir: Path
+    env_extra: Mapping[str, str] = field(default_factory=dict)
+    server: ServerProcess | None = None
+    _client: tuple[str, str] | None = None
+
+    def start(self) -> Instance:
+        if self.server is None:
+            env = {
+                "FEDINET_DATABASE_URL": self.database_url,
+                "FEDINET_DATA_DIR": str(self.workdir / "data"),
+                "FEDINET_ALLOW_PRIVATE_NETWORKS": "true",
+                **self.env_extra,
+            }
+            self.server = ServerProcess(env, log=self.workdir / "serve.log")
+        self.server.start()
+        return self
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None
+        return self.server.url
+
+    @property
+    def domain(self) -> str:
+        return self.url.removeprefix("http://")
+
+    def log(self) -> str:
+        return self.server.log() if self.server else ""
+
+    def _app(self) -> tuple[str, str]:
+        if self._client is None:
+            response = httpx.post(
+                f"{self.url}/api/v1/apps",
+                data={
+                    "client_name": "fedinet tests",
+                    "redirect_uris": "urn:ietf:wg:oauth:2.0:oob",
+                    "scopes": "read write follow",
+                },
+                timeout=30,
+            )
+            assert response.status_code == 200, response.text
+            self._client = (response.json()["client_id"], response.json()["client_secret"])
+        return self._client
+
+    def member(self, username: str, *, locked: bool = False) -> Member:
+        """Create a member (CLI, as an admin would) and log in (OAuth password grant)."""
+        assert self.server is not None
+        made = run_cli(
+            "admin",
+            "create-user",
+            username,
+            "--email",
+            f"{username}@example.org",
+            "--password",
+            PASSWORD,
+            env=self.server.env,
+        )
+        assert made.returncode == 0, made.stderr
+        client_id, client_secret = self._app()
+        response = httpx.post(
+            f"{self.url}/oauth/token",
+            data={
+                "grant_type": "password",
+                "client_id": client_id,
+                "client_secret": client_secret,
+                "username": f"{username}@example.org",
+                "password": PASSWORD,
+                "scope": "read write follow",
+            },
+            timeout=30,
+        )
+        assert response.status_code == 200, response.text
+        token = response.json()["access_token"]
+        me = httpx.get(
+            f"{self.url}/api/v1/accounts/verify_credentials",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        ).json()
+        member = Member(self, username, token, me["id"])
+        if not locked:
+            with member.api() as client:
+                client.patch("/api/v1/accounts/update_credentials", data={"locked": "false"})
+        return member
