@@ -40,6 +40,14 @@ ENV_VARS: dict[str, tuple[str, str]] = {
         "true",
         "Whether `fedinet serve` also runs the background workers.",
     ),
+    "FEDINET_DELIVERY_LEASE_SECONDS": (
+        "300",
+        "How long a worker holds a claimed delivery before another may take it over.",
+    ),
+    "FEDINET_DELIVERY_RETRY_BASE_SECONDS": (
+        "30",
+        "First wait before retrying a failed delivery; it doubles on each attempt.",
+    ),
 }
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -59,6 +67,10 @@ class Settings:
     authorized_fetch: bool = False
     log_level: str = "info"
     workers_in_web: bool = True
+    delivery_lease: float = 300.0
+    """Seconds a claimed delivery stays leased to its worker."""
+    delivery_retry_base: float = 30.0
+    """Seconds before the first retry of a failed delivery (doubling after)."""
 
     @property
     def domain(self) -> str:
@@ -80,6 +92,19 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     if value in _FALSE:
         return False
     raise ConfigError(name, f"expected true or false, got {raw!r}")
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float, minimum: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(name, f"expected a number of seconds, got {raw!r}") from None
+    if not value >= minimum:
+        raise ConfigError(name, f"must be at least {minimum:g} seconds")
+    return value
 
 
 def _parse_url(raw: str) -> str:
@@ -177,4 +202,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         authorized_fetch=_bool(env, "FEDINET_AUTHORIZED_FETCH", False),
         log_level=log_level,
         workers_in_web=_bool(env, "FEDINET_WORKERS_IN_WEB", True),
+        delivery_lease=_seconds(env, "FEDINET_DELIVERY_LEASE_SECONDS", 300.0, 1.0),
+        delivery_retry_base=_seconds(env, "FEDINET_DELIVERY_RETRY_BASE_SECONDS", 30.0, 0.1),
     )

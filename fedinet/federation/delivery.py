@@ -20,7 +20,7 @@ probe every :data:`PROBE_EVERY`; any HTTP answer other than a 5xx makes it reach
 
 Requests to different servers run in parallel, at most :data:`GLOBAL_CONCURRENCY` in all
 and :data:`PER_SERVER_CONCURRENCY` per server. Delivery is at least once: a claimed row is
-leased (:data:`LEASE`), and a worker that dies leaves it to be claimed again when the lease
+leased (``FEDINET_DELIVERY_LEASE_SECONDS``, default :data:`LEASE`), and a worker that dies leaves it to be claimed again when the lease
 runs out; receivers deduplicate by activity id.
 
 The POSTs go through aiohttp rather than the shared httpx client: on the 2-core reference
@@ -120,10 +120,10 @@ _CACHE_MAX = 10_000
 AP_CONTENT_TYPE = "application/activity+json"
 
 
-def retry_delay(attempts: int) -> timedelta:
-    """The wait after failed attempt number ``attempts`` (1-based): 30 s doubling up to
-    14 h, times a random factor between 0.75 and 1.25."""
-    base = min(_RETRY_BASE * 2 ** max(attempts - 1, 0), _RETRY_CAP)
+def retry_delay(attempts: int, *, first: float = _RETRY_BASE) -> timedelta:
+    """The wait after failed attempt number ``attempts`` (1-based): ``first`` (30 s by
+    default) doubling up to 14 h, times a random factor between 0.75 and 1.25."""
+    base = min(first * 2 ** max(attempts - 1, 0), _RETRY_CAP)
     return timedelta(seconds=base * random.uniform(0.75, 1.25))
 
 
@@ -448,7 +448,7 @@ class DeliverySession:
             return await self._fail(
                 delivery, status, f"gave up after {delivery.attempts} attempts: {error}"
             )
-        delay = retry_delay(delivery.attempts)
+        delay = retry_delay(delivery.attempts, first=self.runtime.settings.delivery_retry_base)
         if wait is not None:
             delay = max(delay, min(wait, MAX_RETRY_AFTER))
         log.debug(
@@ -538,7 +538,7 @@ class _Dispatcher:
         batch = await claim_deliveries(
             self.session.runtime.pool,
             limit=limit,
-            lease=LEASE,
+            lease=timedelta(seconds=self.session.runtime.settings.delivery_lease),
             skip_domains=skip,
             per_domain=self.per_server,
             unreachable_after=UNREACHABLE_AFTER,

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.conftest import DatabaseFactory
-from tests.helpers.cluster import Instance, Member, eventually
+from tests.helpers.cluster import Instance, eventually, follow_and_accept
 
 
 @pytest.fixture(scope="module")
@@ -32,27 +32,6 @@ def cluster(
 
 def texts(statuses: list[dict[str, object]]) -> list[str]:
     return [str(s["content"]) for s in statuses]
-
-
-def follow_and_accept(follower: Member, followee: Member) -> dict[str, object]:
-    """``follower`` follows ``followee`` (locked), who accepts; returns the account."""
-    account = follower.find(followee)
-    relationship = follower.post(f"/api/v1/accounts/{account['id']}/follow")
-    assert relationship["requested"] is True and relationship["following"] is False
-
-    def request_arrived() -> list[dict[str, object]]:
-        requests: list[dict[str, object]] = followee.get("/api/v1/follow_requests")
-        return [r for r in requests if r["acct"] == follower.acct]
-
-    requester = eventually(request_arrived, what="the follow request")[0]
-    followee.post(f"/api/v1/follow_requests/{requester['id']}/authorize")
-
-    def accepted() -> bool:
-        rel = follower.get("/api/v1/accounts/relationships", id=account["id"])[0]
-        return bool(rel["following"])
-
-    eventually(accepted, what="the Accept")
-    return account
 
 
 def test_follow_post_reply_like_boost_edit_delete(cluster: dict[str, Instance]) -> None:

@@ -17,7 +17,7 @@ import httpx
 
 from tests.helpers.servers import ServerProcess, run_cli
 
-__all__ = ["Instance", "Member", "eventually"]
+__all__ = ["Instance", "Member", "eventually", "follow_and_accept"]
 
 T = TypeVar("T")
 
@@ -148,8 +148,9 @@ class Instance:
             self._client = (response.json()["client_id"], response.json()["client_secret"])
         return self._client
 
-    def member(self, username: str, *, locked: bool = False) -> Member:
-        """Create a member (CLI, as an admin would) and log in (OAuth password grant)."""
+    def member(self, username: str) -> Member:
+        """Create a member (CLI, as an admin would) and log in (OAuth password grant).
+        Members approve followers by hand, fedinet's default."""
         assert self.server is not None
         made = run_cli(
             "admin",
@@ -182,8 +183,25 @@ class Instance:
             headers={"Authorization": f"Bearer {token}"},
             timeout=30,
         ).json()
-        member = Member(self, username, token, me["id"])
-        if not locked:
-            with member.api() as client:
-                client.patch("/api/v1/accounts/update_credentials", data={"locked": "false"})
-        return member
+        return Member(self, username, token, me["id"])
+
+
+def follow_and_accept(follower: Member, followee: Member) -> dict[str, object]:
+    """``follower`` follows ``followee`` (locked), who accepts; returns the account."""
+    account = follower.find(followee)
+    relationship = follower.post(f"/api/v1/accounts/{account['id']}/follow")
+    assert relationship["requested"] is True and relationship["following"] is False
+
+    def request_arrived() -> list[dict[str, object]]:
+        requests: list[dict[str, object]] = followee.get("/api/v1/follow_requests")
+        return [r for r in requests if r["acct"] == follower.acct]
+
+    requester = eventually(request_arrived, what="the follow request")[0]
+    followee.post(f"/api/v1/follow_requests/{requester['id']}/authorize")
+
+    def accepted() -> bool:
+        rel = follower.get("/api/v1/accounts/relationships", id=account["id"])[0]
+        return bool(rel["following"])
+
+    eventually(accepted, what="the Accept")
+    return account

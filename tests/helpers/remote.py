@@ -7,6 +7,7 @@ would. It is a peer for fedinet to talk to over real HTTP, not a mock of fedinet
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
@@ -176,6 +177,8 @@ class RemoteServer:
     documents: dict[str, dict[str, Any]] = field(default_factory=dict)
     received: list[Received] = field(default_factory=list)
     inbox_status: int = 202
+    inbox_delay: float = 0.0
+    """Seconds each inbox POST takes to answer (after it is recorded)."""
     gone: set[str] = field(default_factory=set)
 
     @property
@@ -225,6 +228,8 @@ class RemoteServer:
     async def _inbox(self, request: Request) -> Response:
         body = await request.body()
         self.received.append(Received(request.url.path, dict(request.headers), body))
+        if self.inbox_delay:
+            await asyncio.sleep(self.inbox_delay)
         return Response(status_code=self.inbox_status)
 
     def app(self) -> Starlette:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-__all__ = ["ServerProcess", "free_port", "run_cli"]
+__all__ = ["ServerProcess", "free_port", "run_cli", "start_worker"]
 
 
 def free_port() -> int:
@@ -94,3 +94,14 @@ class ServerProcess:
     def __exit__(self, *exc: object) -> None:
         if self.proc is not None and self.proc.returncode is None:
             self.stop()
+
+
+def start_worker(env: Mapping[str, str], *, log: Path) -> subprocess.Popen[bytes]:
+    """``fedinet worker`` in a child process (stop it with ``.terminate()`` or ``.kill()``)."""
+    with open(log, "ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "fedinet", "worker"],
+            env=_env(env),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
