@@ -149,12 +149,34 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _run(coro: Coroutine[Any, Any, None]) -> int:
+def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop when installed (``uvicorn[standard]`` brings it), else asyncio's own loop.
+
+    uvicorn picks uvloop only for a loop it creates itself; ``fedinet serve`` creates the
+    loop here, so it must ask for uvloop. Signal handlers (``add_signal_handler``) work
+    the same on both.
+    """
     try:
-        asyncio.run(coro)
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
+
+
+def _run(coro: Coroutine[Any, Any, None]) -> int:
+    # uvloop leaves its signal handlers installed when the loop closes (asyncio's loop
+    # removes them): put back what was there before.
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+            runner.run(coro)
     except asyncio.CancelledError:
         print("fedinet: stopped by a signal", file=sys.stderr)
         return 130
+    finally:
+        for sig, handler in saved.items():
+            if handler is not None:
+                signal.signal(sig, handler)
     return 0
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
@@ -138,7 +139,19 @@ def build_signing_string(
     expires: int | None = None,
 ) -> str:
     """The draft's signing string; a listed header missing from the request -> SignatureInvalid."""
-    grouped = header_map(headers)
+    return _signing_string(
+        signed_headers, method, path_with_query, header_map(headers), created, expires
+    )
+
+
+def _signing_string(
+    signed_headers: Sequence[str],
+    method: str,
+    path_with_query: str,
+    grouped: dict[str, list[str]],
+    created: int | None,
+    expires: int | None,
+) -> str:
     lines: list[str] = []
     for name in signed_headers:
         name = name.lower()
@@ -281,6 +294,7 @@ def _check_window(label: str, when: int, now: int, max_skew: timedelta) -> None:
         )
 
 
+@functools.lru_cache(maxsize=64)
 def _parse_http_date(value: str) -> int:
     try:
         parsed = parsedate_to_datetime(value)
@@ -341,13 +355,8 @@ def verify_request(
     if allow_unsigned_query and "?" in path_with_query:
         targets.append(path_with_query.split("?", 1)[0])
     for target in targets:
-        text = build_signing_string(
-            parsed.headers,
-            method,
-            target,
-            headers,
-            created=parsed.created,
-            expires=parsed.expires,
+        text = _signing_string(
+            parsed.headers, method, target, grouped, parsed.created, parsed.expires
         )
         if _signature_ok(public_key, parsed.algorithm, parsed.signature, text.encode("utf-8")):
             break

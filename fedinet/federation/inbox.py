@@ -10,19 +10,19 @@ blocked and the date must be fresh, all before any key is fetched from another s
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 from fedinet.crypto import cavage, rfc9421
-from fedinet.crypto.keys import load_public_key
 from fedinet.db.domain_blocks import is_domain_blocked
-from fedinet.db.inbox import insert_inbox_item
+from fedinet.db.inbox_batch import InboxRow
 from fedinet.errors import (
     ActorMismatch,
     BadActivity,
@@ -33,6 +33,7 @@ from fedinet.errors import (
     SignatureMissing,
 )
 from fedinet.federation.actors import ActorResolver
+from fedinet.federation.inbox_state import inbox_state, public_key_from_pem
 from fedinet.models import Actor, ActorKey
 from fedinet.runtime import Runtime
 
@@ -64,11 +65,29 @@ class InboundRequest:
     path_with_query: str
     headers: tuple[tuple[str, str], ...]
     body: bytes
+    _by_name: dict[str, str] | None = field(
+        default=None, init=False, repr=False, compare=False, hash=False
+    )
+    _text: str | None = field(default=None, init=False, repr=False, compare=False, hash=False)
+
+    def text(self) -> str:
+        """The body as UTF-8 text (what is parsed and stored). UnicodeDecodeError if not."""
+        text = self._text
+        if text is None:
+            text = self.body.decode("utf-8")
+            object.__setattr__(self, "_text", text)  # a cache of the frozen body
+        return text
 
     def header(self, name: str) -> str | None:
-        name = name.lower()
-        values = [v for k, v in self.headers if k.lower() == name]
-        return ", ".join(values) if values else None
+        """The header's value (several fields of that name joined with ``", "``)."""
+        by_name = self._by_name
+        if by_name is None:
+            grouped: dict[str, list[str]] = {}
+            for key, value in self.headers:
+                grouped.setdefault(key.lower(), []).append(value)
+            by_name = {key: ", ".join(values) for key, values in grouped.items()}
+            object.__setattr__(self, "_by_name", by_name)  # a cache of the frozen headers
+        return by_name.get(name.lower())
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,17 +123,22 @@ def _parse_signature(request: InboundRequest) -> _Signature:
     return _Signature("cavage", parsed_cavage.key_id, cavage=parsed_cavage)
 
 
+@functools.lru_cache(maxsize=64)
+def _http_date(raw: str) -> datetime:
+    """Parsed once per distinct value: concurrent senders share the same few dates."""
+    try:
+        date = parsedate_to_datetime(raw)
+    except (TypeError, ValueError):
+        raise SignatureInvalid(f"the Date header {raw!r} is not an HTTP date") from None
+    return date.replace(tzinfo=UTC) if date.tzinfo is None else date
+
+
 def _check_date(request: InboundRequest, now: datetime) -> None:
     """A cheap freshness check before any key is fetched."""
     raw = request.header("date")
     if raw is None:
         return  # the signature check decides whether a date is required
-    try:
-        date = parsedate_to_datetime(raw)
-    except (TypeError, ValueError):
-        raise SignatureInvalid(f"the Date header {raw!r} is not an HTTP date") from None
-    if date.tzinfo is None:
-        date = date.replace(tzinfo=UTC)
+    date = _http_date(raw)
     if abs(now - date) > MAX_SKEW:
         raise SignatureExpired(
             f"the Date header {raw!r} is more than 12 hours away from this server's clock"
@@ -125,7 +149,7 @@ def _verify_with(
     signature: _Signature, request: InboundRequest, key: ActorKey, now: datetime
 ) -> None:
     try:
-        public_key = load_public_key(key.public_key_pem)
+        public_key = public_key_from_pem(key.public_key_pem)
     except ValueError:
         raise SignatureInvalid(f"the key {key.key_id} cannot be loaded") from None
     has_body = bool(request.body)
@@ -167,8 +191,26 @@ async def verify_signature(
 
     A cached key that fails is fetched again once (the sender may have rotated it).
     """
-    signature = _parse_signature(request)
-    host = (urlsplit(signature.key_id).hostname or "").lower()
+    return await _verify_parsed(
+        _parse_signature(request), request, resolve_key, now=now, is_blocked=is_blocked
+    )
+
+
+@functools.lru_cache(maxsize=1024)
+def _key_host(key_id: str) -> str:
+    """The lower-cased host of a key id ("" when it has none); senders reuse key ids."""
+    return (urlsplit(key_id).hostname or "").lower()
+
+
+async def _verify_parsed(
+    signature: _Signature,
+    request: InboundRequest,
+    resolve_key: KeyResolver,
+    *,
+    now: datetime,
+    is_blocked: Callable[[str], Awaitable[bool]] | None,
+) -> SignedBy:
+    host = _key_host(signature.key_id)
     if not host:
         raise SignatureInvalid(f"the keyId {signature.key_id!r} is not an absolute URL")
     if is_blocked is not None and await is_blocked(host):
@@ -187,7 +229,7 @@ async def verify_signature(
     return SignedBy(actor=actor, key=key, scheme=signature.scheme)
 
 
-def parse_activity(body: bytes) -> dict[str, Any]:
+def parse_activity(body: bytes | str) -> dict[str, Any]:
     try:
         activity = json.loads(body)
     except (UnicodeDecodeError, ValueError) as exc:
@@ -236,9 +278,15 @@ async def verify_activity(
     is_blocked: Callable[[str], Awaitable[bool]] | None = None,
 ) -> tuple[dict[str, Any], SignedBy]:
     """Everything the inbox checks before storing: body, signature, ownership."""
-    _parse_signature(request)  # fail fast on a missing or malformed signature
-    activity = parse_activity(request.body)
-    signed_by = await verify_signature(request, resolve_key, now=now, is_blocked=is_blocked)
+    signature = _parse_signature(request)  # fail fast on a missing or malformed signature
+    try:
+        text = request.text()
+    except UnicodeDecodeError as exc:
+        raise BadActivity(f"the body is not valid JSON: {exc}") from None
+    activity = parse_activity(text)
+    signed_by = await _verify_parsed(
+        signature, request, resolve_key, now=now, is_blocked=is_blocked
+    )
     check_ownership(activity, signed_by.actor)
     return activity, signed_by
 
@@ -262,13 +310,28 @@ async def receive_activity(
     resolver: ActorResolver | None = None,
 ) -> bool:
     """Verify and durably store an incoming activity. True when newly stored; False for a
-    replay of an activity already stored, or a Delete of an actor we never knew."""
+    replay of an activity already stored, or a Delete of an actor we never knew.
+
+    Keys and domain-block answers come from this process's caches when fresh (see
+    :mod:`fedinet.federation.inbox_state`); a key that fails to verify is fetched again
+    from its server. The row is committed together with those of concurrent requests
+    (group commit) before this returns.
+    """
     now = now or datetime.now(UTC)
-    resolver = resolver or ActorResolver(runtime)
+    state = inbox_state(runtime)
 
     async def resolve(key_id: str, refresh: bool) -> tuple[Actor, ActorKey]:
+        nonlocal resolver
+        if refresh:
+            state.keys.pop(key_id)
+        else:
+            cached = state.keys.get(key_id)
+            if cached is not None:
+                return cached
+        if resolver is None:
+            resolver = ActorResolver(runtime)
         try:
-            return await resolver.key_for(key_id, refresh=refresh)
+            found = await resolver.key_for(key_id, refresh=refresh)
         except RemoteFetchError as exc:
             if exc.reason in ("gone", "not_found") and _is_self_delete(
                 parse_activity(request.body)
@@ -277,9 +340,15 @@ async def receive_activity(
             raise SignatureInvalid(f"could not get the signing key {key_id}: {exc}") from None
         except BadActivity as exc:
             raise SignatureInvalid(f"could not get the signing key {key_id}: {exc}") from None
+        state.keys.put(key_id, found)
+        return found
 
     async def blocked(domain: str) -> bool:
-        return await is_domain_blocked(runtime.pool, domain)
+        cached = state.blocks.get(domain)
+        if cached is None:
+            cached = await is_domain_blocked(runtime.pool, domain)
+            state.blocks.put(domain, cached)
+        return cached
 
     try:
         activity, signed_by = await verify_activity(request, resolve, now=now, is_blocked=blocked)
@@ -288,12 +357,13 @@ async def receive_activity(
         # actor: there is nothing of it here to delete, so accept and drop (as Mastodon).
         log.info("dropped the Delete of an actor this server never knew")
         return False
-    return await insert_inbox_item(
-        runtime.pool,
-        activity_id=activity.get("id"),
-        activity_type=str(activity["type"]),
-        actor_uri=signed_by.actor.uri,
-        recipient_actor_id=recipient.id if recipient else None,
-        key_id=signed_by.key.key_id,
-        body_json=request.body.decode("utf-8"),
+    return await state.batcher.insert(
+        InboxRow(
+            activity_id=activity.get("id"),
+            activity_type=str(activity["type"]),
+            actor_uri=signed_by.actor.uri,
+            recipient_actor_id=recipient.id if recipient else None,
+            key_id=signed_by.key.key_id,
+            body_json=request.text(),  # decoded once, when parsed
+        )
     )

@@ -1,19 +1,25 @@
-"""``POST /inbox`` and ``POST /users/{username}/inbox``: verify, store, answer 202."""
+"""``POST /inbox`` and ``POST /users/{username}/inbox``: verify, store, answer 202.
+
+The endpoint is a plain ASGI callable rather than a ``Request -> Response`` function: it
+is the hottest route of a federated server, and building Starlette's ``Request``, ``URL``
+and ``Response`` objects cost more than the rest of the web layer's share. Errors are
+raised as before and become the same JSON answers through the app's exception handlers.
+"""
 
 from __future__ import annotations
 
-from starlette.requests import Request
-from starlette.responses import Response
+from starlette.requests import ClientDisconnect, Request
 from starlette.routing import BaseRoute, Route
+from starlette.types import Message, Receive, Scope, Send
 
 from fedinet.db.actors import get_local_actor_by_username
 from fedinet.errors import BadActivity, Gone, NotFound
 from fedinet.federation.inbox import receive_activity
 from fedinet.models import Actor
 from fedinet.runtime import Runtime
-from fedinet.web.signed import inbound_request
+from fedinet.web.signed import inbound_request_from_scope
 
-__all__ = ["MAX_BODY", "read_limited_body", "routes"]
+__all__ = ["MAX_BODY", "InboxEndpoint", "read_limited_body", "routes"]
 
 MAX_BODY = 1024 * 1024
 
@@ -51,14 +57,74 @@ async def _recipient(runtime: Runtime, username: str) -> Actor:
     return actor
 
 
-async def inbox(request: Request) -> Response:
-    runtime: Runtime = request.app.state.runtime
-    username = request.path_params.get("username")
-    recipient = await _recipient(runtime, username) if username is not None else None
-    body = await read_limited_body(request)
-    await receive_activity(runtime, inbound_request(request, runtime, body), recipient=recipient)
-    return Response(status_code=202)
+def _declared_length(scope: Scope, limit: int) -> None:
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            try:
+                size = int(value)
+            except ValueError:
+                raise BadActivity("the Content-Length header is not a number") from None
+            if size > limit:
+                raise BadActivity(
+                    f"the body is {size} bytes; the limit is {limit}", reason="body_too_large"
+                )
+            return
 
+
+async def _read_body(scope: Scope, receive: Receive, limit: int = MAX_BODY) -> bytes:
+    """``read_limited_body`` on the raw ASGI messages."""
+    _declared_length(scope, limit)
+    message: Message = await receive()
+    if message["type"] == "http.request" and not message.get("more_body", False):
+        body: bytes = message.get("body", b"")  # the usual case: one message
+        if len(body) > limit:
+            raise BadActivity(
+                f"the body is larger than the limit of {limit} bytes", reason="body_too_large"
+            )
+        return body
+    chunks: list[bytes] = []
+    received = 0
+    while True:
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+        if message["type"] == "http.request":
+            chunk: bytes = message.get("body", b"")
+            received += len(chunk)
+            if received > limit:
+                raise BadActivity(
+                    f"the body is larger than the limit of {limit} bytes",
+                    reason="body_too_large",
+                )
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(chunks)
+        message = await receive()
+
+
+class InboxEndpoint:
+    """ASGI app for ``POST`` on the shared and the personal inboxes."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        runtime: Runtime = scope["app"].state.runtime
+        username = scope.get("path_params", {}).get("username")
+        recipient = await _recipient(runtime, username) if username is not None else None
+        body = await _read_body(scope, receive)
+        await receive_activity(
+            runtime, inbound_request_from_scope(scope, runtime, body), recipient=recipient
+        )
+        # What starlette's Response(status_code=202) sends. Fresh dicts: middleware may
+        # add headers to them.
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 202,
+                "headers": [(b"content-length", b"0")],
+            }
+        )
+        await send({"type": "http.response.body", "body": b""})
+
+
+inbox = InboxEndpoint()
 
 routes: list[BaseRoute] = [
     Route("/inbox", inbox, methods=["POST"]),

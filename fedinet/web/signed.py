@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import re
+
+from starlette.datastructures import URL
 from starlette.requests import Request
+from starlette.types import Scope
 
 from fedinet.federation.authorized import verify_signed_fetch
 from fedinet.federation.inbox import InboundRequest
 from fedinet.models import Actor
 from fedinet.runtime import Runtime
 
-__all__ = ["inbound_request", "require_signed_fetch"]
+__all__ = ["inbound_request", "inbound_request_from_scope", "require_signed_fetch"]
+
+# A path that request.url.path gives back unchanged: RFC 3986 path characters only, and
+# not starting with "//".
+_PLAIN_PATH = re.compile(r"/(?!/)[A-Za-z0-9._~!$&'()*+,;=:@%/-]*\Z")
 
 
 def inbound_request(request: Request, runtime: Runtime, body: bytes = b"") -> InboundRequest:
@@ -22,6 +30,21 @@ def inbound_request(request: Request, runtime: Runtime, body: bytes = b"") -> In
         url=runtime.settings.url + path,
         path_with_query=path,
         headers=tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw),
+        body=body,
+    )
+
+
+def inbound_request_from_scope(scope: Scope, runtime: Runtime, body: bytes = b"") -> InboundRequest:
+    """:func:`inbound_request` from the raw ASGI scope, without building a ``Request``."""
+    path: str = scope["path"]
+    if scope.get("query_string") or not _PLAIN_PATH.match(path):
+        url = URL(scope=scope)  # the rare case: exactly what request.url gives
+        path = url.path + ("?" + url.query if url.query else "")
+    return InboundRequest(
+        method=scope["method"],
+        url=runtime.settings.url + path,
+        path_with_query=path,
+        headers=tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]),
         body=body,
     )
 

@@ -21,6 +21,7 @@ import pytest
 from fedinet.db.domain_blocks import add_domain_block
 from fedinet.db.inbox import get_inbox_item_by_activity_id
 from fedinet.db.pool import connect
+from fedinet.federation.inbox_state import BLOCK_TTL
 from tests.conftest import DatabaseFactory
 from tests.helpers.remote import RemoteAccount, RemoteServer
 from tests.helpers.servers import ServerProcess, run_cli
@@ -314,9 +315,50 @@ async def test_blocked_domain_is_403(fedinet: tuple[ServerProcess, str], tmp_pat
         conn = await connect(database_url)
         try:
             await add_domain_block(conn, "127.0.0.1", "suspend", "test")
+            # The server keeps domain-block answers for at most BLOCK_TTL: the block takes
+            # effect within it, in every process.
+            await asyncio.sleep(BLOCK_TTL)
             response = await asyncio.to_thread(signed_post, server, eve, activity(eve))
         finally:
             await conn.execute("DELETE FROM domain_blocks")
             await conn.close()
+            await asyncio.sleep(BLOCK_TTL)  # lifting it takes effect within BLOCK_TTL too
     assert response.status_code == 403
     assert reason(response) == "domain_blocked"
+
+
+async def test_a_body_postgresql_cannot_store_is_400_and_spoils_no_other(
+    fedinet: tuple[ServerProcess, str], remote: RemoteServer
+) -> None:
+    server, database_url = fedinet
+    mallory = remote.accounts["mallory"]
+    # Python's json reads NaN, jsonb refuses it: that request fails alone, with a 400,
+    # while requests committed in the same group are stored and answered 202.
+    good = [activity(mallory) for _ in range(6)]
+    bad = activity(mallory)
+    bad_body = json.dumps(bad).replace('"Like"', '"Like", "x": NaN').encode()
+    bad_headers = mallory.sign("POST", server.url + "/inbox", bad_body)
+    async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
+
+        async def send(doc: dict[str, Any]) -> httpx.Response:
+            body = json.dumps(doc).encode()
+            headers = mallory.sign("POST", server.url + "/inbox", body)
+            return await http.post("/inbox", content=body, headers=headers)
+
+        responses = await asyncio.gather(
+            *(send(doc) for doc in good[:3]),
+            http.post("/inbox", content=bad_body, headers=bad_headers),
+            *(send(doc) for doc in good[3:]),
+        )
+    statuses = [r.status_code for r in responses]
+    assert statuses == [202, 202, 202, 400, 202, 202, 202], [r.text for r in responses]
+    assert reason(responses[3]) == "bad_activity"
+    conn = await connect(database_url)
+    try:
+        stored = await conn.fetchval(
+            "SELECT count(*) FROM inbox_items WHERE activity_id = ANY($1::text[])",
+            [doc["id"] for doc in [*good, bad]],
+        )
+    finally:
+        await conn.close()
+    assert stored == len(good)

@@ -1,0 +1,142 @@
+"""What one process keeps between inbox requests: small caches and the group commit.
+
+Per database pool (so per :class:`~fedinet.runtime.Runtime`), :func:`inbox_state` holds:
+
+* **keys**: ``key_id -> (actor, key)`` as last read from the database or fetched, for
+  :data:`KEY_TTL` and at most :data:`KEY_CACHE_SIZE` keys (least recently used first out).
+  Every signature is still verified; a key that fails is fetched again from its server
+  (the sender may have rotated it) and the fresh key replaces the cached one.
+  :func:`forget_actor_keys` drops an actor's keys when this process stores that actor
+  again (``store_remote_actor``); another process's change is seen within the TTL.
+* **blocks**: ``domain -> suspended?`` for :data:`BLOCK_TTL` (one second), so a domain
+  block added or lifted anywhere takes effect here within a second.
+* **batcher**: the :class:`~fedinet.db.inbox_batch.InboxBatcher` (group commit).
+
+Parsed public keys are cached by their PEM text (:func:`public_key_from_pem`): the same
+text always parses to the same key.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+from fedinet.crypto.keys import PublicKey, load_public_key
+from fedinet.db.inbox_batch import InboxBatcher
+from fedinet.db.pool import Pool
+from fedinet.models import Actor, ActorKey
+from fedinet.runtime import Runtime
+
+__all__ = [
+    "BLOCK_CACHE_SIZE",
+    "BLOCK_TTL",
+    "KEY_CACHE_SIZE",
+    "KEY_TTL",
+    "InboxState",
+    "KeyCache",
+    "TTLCache",
+    "forget_actor_keys",
+    "inbox_state",
+    "public_key_from_pem",
+]
+
+KEY_TTL = 60.0
+KEY_CACHE_SIZE = 4096
+BLOCK_TTL = 1.0
+BLOCK_CACHE_SIZE = 4096
+PUBLIC_KEY_CACHE_SIZE = 4096
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class TTLCache(Generic[K, V]):
+    """A bounded LRU map whose entries also expire ``ttl`` seconds after being put."""
+
+    def __init__(
+        self, maxsize: int, ttl: float, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        if maxsize < 1:
+            raise ValueError("maxsize must be at least 1")
+        self.maxsize = maxsize
+        self.ttl = ttl
+        self.clock = clock
+        self._entries: OrderedDict[K, tuple[float, V]] = OrderedDict()
+
+    def get(self, key: K) -> V | None:
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        if entry[0] <= self.clock():
+            del self._entries[key]
+            return None
+        self._entries.move_to_end(key)
+        return entry[1]
+
+    def put(self, key: K, value: V) -> None:
+        self._entries[key] = (self.clock() + self.ttl, value)
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.maxsize:
+            self._entries.popitem(last=False)
+
+    def pop(self, key: K) -> None:
+        self._entries.pop(key, None)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._entries
+
+
+class KeyCache(TTLCache[str, tuple[Actor, ActorKey]]):
+    """``key_id -> (owner, key)``."""
+
+    def forget_actor(self, actor_id: int) -> None:
+        stale = [k for k, (_, (_, key)) in self._entries.items() if key.actor_id == actor_id]
+        for key_id in stale:
+            del self._entries[key_id]
+
+
+class InboxState:
+    def __init__(self, pool: Pool) -> None:
+        self.keys = KeyCache(KEY_CACHE_SIZE, KEY_TTL)
+        self.blocks: TTLCache[str, bool] = TTLCache(BLOCK_CACHE_SIZE, BLOCK_TTL)
+        self.batcher = InboxBatcher(pool)
+
+
+# id(pool) -> (pool, state); the pool is kept to tell a reused id from the same pool.
+_STATES: dict[int, tuple[Pool, InboxState]] = {}
+
+
+def inbox_state(runtime: Runtime) -> InboxState:
+    """This process's inbox state for ``runtime``'s database."""
+    pool = runtime.pool
+    found = _STATES.get(id(pool))
+    if found is not None and found[0] is pool:
+        return found[1]
+    for key, (other, _) in list(_STATES.items()):
+        if other.is_closing():
+            del _STATES[key]
+    state = InboxState(pool)
+    _STATES[id(pool)] = (pool, state)
+    return state
+
+
+def forget_actor_keys(runtime: Runtime, actor_id: int) -> None:
+    """Drop the cached keys of ``actor_id`` (its keys were just stored again)."""
+    found = _STATES.get(id(runtime.pool))
+    if found is not None and found[0] is runtime.pool:
+        found[1].keys.forget_actor(actor_id)
+
+
+@functools.lru_cache(maxsize=PUBLIC_KEY_CACHE_SIZE)
+def public_key_from_pem(pem: str) -> PublicKey:
+    """``load_public_key``, remembered by PEM text. Raises ValueError (not remembered)."""
+    return load_public_key(pem)

@@ -1,0 +1,114 @@
+"""The inbox's per-process caches: bounded, expiring, and one set per database pool."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from fedinet.crypto.keys import generate_rsa_keypair
+from fedinet.federation import inbox_state
+from fedinet.federation.inbox_state import (
+    BLOCK_TTL,
+    KEY_TTL,
+    KeyCache,
+    TTLCache,
+    forget_actor_keys,
+    public_key_from_pem,
+)
+from fedinet.models import ActorKey
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_entries_expire_after_the_ttl() -> None:
+    clock = Clock()
+    cache: TTLCache[str, int] = TTLCache(10, 5.0, clock=clock)
+    cache.put("a", 1)
+    clock.now += 4.9
+    assert cache.get("a") == 1
+    clock.now += 0.2
+    assert cache.get("a") is None
+    assert "a" not in cache  # dropped when found expired
+    cache.put("a", 2)  # put again: a fresh lifetime
+    clock.now += 4.9
+    assert cache.get("a") == 2
+
+
+def test_the_least_recently_used_entry_goes_first() -> None:
+    cache: TTLCache[str, int] = TTLCache(3, 60.0)
+    for name in "abc":
+        cache.put(name, ord(name))
+    assert cache.get("a") == ord("a")  # a is now the most recently used
+    cache.put("d", 4)
+    assert len(cache) == 3
+    assert "b" not in cache
+    assert [cache.get(n) for n in "acd"] == [ord("a"), ord("c"), 4]
+    cache.pop("c")
+    cache.pop("missing")
+    assert "c" not in cache
+    cache.clear()
+    assert len(cache) == 0
+    with pytest.raises(ValueError):
+        TTLCache(0, 1.0)
+
+
+def test_the_ttls_are_short() -> None:
+    # A domain block takes effect in every process within BLOCK_TTL; a key changed by
+    # another process is read again within KEY_TTL (a failing key is refetched at once).
+    assert BLOCK_TTL <= 1.0
+    assert KEY_TTL <= 60.0
+
+
+def test_forgetting_an_actor_drops_only_its_keys() -> None:
+    cache = KeyCache(10, 60.0)
+    actor: Any = object()
+
+    def key(key_id: str, actor_id: int) -> ActorKey:
+        return ActorKey(key_id=key_id, actor_id=actor_id, kind="rsa", public_key_pem="x")
+
+    cache.put("k1", (actor, key("k1", 1)))
+    cache.put("k2", (actor, key("k2", 1)))
+    cache.put("k3", (actor, key("k3", 2)))
+    cache.forget_actor(1)
+    assert "k1" not in cache and "k2" not in cache
+    assert "k3" in cache
+
+
+def test_one_state_per_pool_and_a_closed_pool_is_forgotten() -> None:
+    class FakePool:
+        closing = False
+
+        def is_closing(self) -> bool:
+            return self.closing
+
+    first: Any = SimpleNamespace(pool=FakePool())
+    second: Any = SimpleNamespace(pool=FakePool())
+    state = inbox_state.inbox_state(first)
+    assert inbox_state.inbox_state(first) is state
+    assert inbox_state.inbox_state(second) is not state
+
+    actor: Any = object()
+    state.keys.put("k", (actor, ActorKey("k", 7, "rsa", "x")))
+    forget_actor_keys(second, 7)  # another database: untouched
+    assert "k" in state.keys
+    forget_actor_keys(first, 7)
+    assert "k" not in state.keys
+
+    first.pool.closing = True
+    inbox_state.inbox_state(SimpleNamespace(pool=FakePool()))  # a new pool sweeps
+    assert all(pool is not first.pool for pool, _ in inbox_state._STATES.values())
+
+
+def test_parsed_public_keys_are_reused_by_pem_text() -> None:
+    _, pem = generate_rsa_keypair()
+    assert public_key_from_pem(pem) is public_key_from_pem(pem)
+    with pytest.raises(ValueError):
+        public_key_from_pem("not a key")
