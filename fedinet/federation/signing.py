@@ -10,15 +10,21 @@ remembered for the peer's domain in the ``servers`` table.
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
+from urllib.parse import urlsplit
 
 import httpx
-from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
 
 from fedinet.crypto import cavage, rfc9421
+from fedinet.crypto._common import combined_value
 from fedinet.crypto.digest import make_content_digest, make_digest
 from fedinet.crypto.keys import PrivateKey, load_private_key
 from fedinet.db import servers as servers_db
@@ -37,6 +43,12 @@ __all__ = [
 ]
 
 _KNOCK_STATUSES = frozenset({401, 403})
+_PKCS1V15 = padding.PKCS1v15()
+_SHA256 = hashes.SHA256()
+# Names that the cavage signing string takes from the headers: a caller's header whose name
+# only matches one of them after trimming takes the general path (it would be combined).
+_CAVAGE_NAMES = frozenset({"host", "date", "digest"})
+_date_now: tuple[int, str] = (-1, "")
 
 
 def other_format(fmt: SignatureFormat) -> SignatureFormat:
@@ -48,6 +60,25 @@ def http_date(now: datetime) -> str:
     return format_datetime(now.astimezone(UTC), usegmt=True)
 
 
+def _http_date_now() -> str:
+    """``http_date(datetime.now(UTC))``, formatted once per second."""
+    global _date_now
+    second = int(time.time())
+    cached = _date_now
+    if cached[0] != second:
+        cached = (second, http_date(datetime.fromtimestamp(second, UTC)))
+        _date_now = cached
+    return cached[1]
+
+
+def _request_target(url: str) -> str:
+    """The path and query of ``url`` as draft-cavage's ``(request-target)`` takes them."""
+    if "://" not in url:
+        return url
+    parts = urlsplit(url)  # lru-cached by the standard library
+    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+
+
 @dataclass(frozen=True)
 class Signer:
     """An actor's signing key. ``private_key_pem`` is kept out of ``repr``."""
@@ -55,12 +86,20 @@ class Signer:
     key_id: str
     private_key_pem: str = field(repr=False)
     _key: PrivateKey = field(init=False, repr=False, compare=False)
+    _cavage_prefix: str | None = field(init=False, repr=False, compare=False)
+    """``keyId="…",algorithm="…",headers="`` of every cavage signature, or ``None`` when
+    the key id cannot go in one (:func:`cavage.sign_request` then says why)."""
 
     def __post_init__(self) -> None:
         key = load_private_key(self.private_key_pem)
         if not isinstance(key, rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey):
             raise ValueError("outgoing requests are signed with RSA or Ed25519 keys only")
         object.__setattr__(self, "_key", key)
+        prefix = None
+        if '"' not in self.key_id and all(ord(c) >= 0x20 for c in self.key_id):
+            algorithm = "rsa-sha256" if isinstance(key, rsa.RSAPrivateKey) else "hs2019"
+            prefix = f'keyId="{self.key_id}",algorithm="{algorithm}",headers="'
+        object.__setattr__(self, "_cavage_prefix", prefix)
 
     @property
     def is_rsa(self) -> bool:
@@ -84,6 +123,10 @@ class Signer:
         ``rfc9421``: ``Date``, ``Content-Digest`` (with a body), ``Signature-Input`` and
         ``Signature`` over ``@method @target-uri [content-digest]`` with ``created``.
         """
+        if fmt == "cavage" and self._cavage_prefix is not None:
+            fast = self._sign_cavage(method, url, headers, body, now)
+            if fast is not None:
+                return fast
         now = datetime.now(UTC) if now is None else now
         method = method.upper()
         lower = {name.lower(): value for name, value in headers.items()}
@@ -122,6 +165,49 @@ class Signer:
         )
         added["Signature-Input"] = signature_input
         added["Signature"] = signature
+        return added
+
+    def _sign_cavage(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: bytes | None,
+        now: datetime | None,
+    ) -> dict[str, str] | None:
+        """The cavage branch of :meth:`sign` without its generic header handling: the
+        same headers, byte for byte (a delivery signs thousands of requests a minute).
+        ``None`` for headers whose names need trimming, left to the general path."""
+        host = None
+        for name, value in headers.items():
+            lower = name.lower()
+            if lower == "host":
+                host = value
+            elif lower not in _CAVAGE_NAMES and lower.strip() in _CAVAGE_NAMES:
+                return None
+        host = host or url_authority(url)
+        date = _http_date_now() if now is None else http_date(now)
+        target = _request_target(url)
+        text = f"(request-target): {method.lower()} {target}\nhost: {combined_value([host])}"
+        text = f"{text}\ndate: {date}"
+        added = {"Date": date, "Host": host}
+        if body is not None:
+            digest = "SHA-256=" + base64.b64encode(hashlib.sha256(body).digest()).decode("ascii")
+            added["Digest"] = digest
+            text = f"{text}\ndigest: {digest}"
+            covered = '(request-target) host date digest",signature="'
+        else:
+            covered = '(request-target) host date",signature="'
+        data = text.encode("utf-8")
+        key = self._key
+        if isinstance(key, rsa.RSAPrivateKey):
+            raw = key.sign(data, _PKCS1V15, _SHA256)
+        else:
+            assert isinstance(key, ed25519.Ed25519PrivateKey)
+            raw = key.sign(data)
+        added["Signature"] = (
+            f'{self._cavage_prefix}{covered}{base64.b64encode(raw).decode("ascii")}"'
+        )
         return added
 
 

@@ -3,7 +3,7 @@
 Run by hand (never collected by pytest)::
 
     .venv/bin/python -m tests.bench.bench_delivery [--servers 20] [--inboxes 2000] [--runs 5]
-        [--transport aiohttp|httpx|both]
+        [--transport h1,aiohttp] [--uvloop]
 
 One activity is queued for ``--inboxes`` inboxes spread over ``--servers`` receiving
 servers (ports on 127.0.0.1). The receivers run in a separate process (uvicorn with uvloop
@@ -11,7 +11,13 @@ and httptools) and verify every draft-cavage signature, so that the worker's CPU
 measured cleanly: the figure is deliveries per CPU-second of this process while
 :func:`fedinet.federation.delivery.delivery_loop` drains the queue (claims, signing, POSTs
 and the marks included). The RSA-2048 sign rate is measured in the same process and run;
-their ratio is the figure of merit (goal: at least 0.65).
+their ratio is the figure of merit (goal: at least 0.65). ``--transport`` names the
+clients to compare, taking turns within each run: ``h1`` (:class:`Http1Transport`, the
+production one), ``aiohttp`` (:class:`AiohttpTransport`) and ``httpx`` (the shared client).
+
+Each run also reports how busy the machine was: the cores used by this process, by its
+children (the receivers and an embedded PostgreSQL) and by everything else, from
+``/proc``, so that runs on a shared machine can be told apart.
 
 The database is ``FEDINET_TEST_DATABASE_URL`` (a server; a scratch database is created on
 it) or, by default, an embedded PostgreSQL in a temporary directory.
@@ -46,7 +52,14 @@ from fedinet.db.actors import insert_actor, insert_key
 from fedinet.db.deliveries import enqueue_deliveries, insert_activity
 from fedinet.db.pool import drop_database, ensure_database, with_database
 from fedinet.errors import RemoteFetchError
-from fedinet.federation.delivery import Answer, ConnectFailed, DeliveryTransport, delivery_loop
+from fedinet.federation.delivery import (
+    AiohttpTransport,
+    Answer,
+    ConnectFailed,
+    DeliveryTransport,
+    Http1Transport,
+    delivery_loop,
+)
 from fedinet.runtime import Runtime, open_runtime
 
 KEY_ID = "https://bench.test/users/alice#main-key"
@@ -188,6 +201,88 @@ class HttpxTransport:
 
 # --- measuring ---------------------------------------------------------------------------
 
+TRANSPORTS = ("h1", "aiohttp", "httpx")
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_ticks(pid: int) -> int | None:
+    """utime + stime of a process and of its reaped children, in clock ticks."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return sum(int(value) for value in fields[11:15])
+
+
+def _descendants(root: int) -> list[int]:
+    parents: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            parents.setdefault(ppid, []).append(int(entry.name))
+    found, todo = [], [root]
+    while todo:
+        children = parents.get(todo.pop(), [])
+        found.extend(children)
+        todo.extend(children)
+    return found
+
+
+def _machine_ticks() -> int:
+    """Busy clock ticks of the whole machine (all CPUs, idle and iowait excluded)."""
+    fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return sum(fields[:8]) - fields[3] - fields[4]
+
+
+def _postmaster(pgdata: Path) -> int | None:
+    """The pid of the PostgreSQL server running on ``pgdata`` (it detaches from us)."""
+    needle = str(pgdata).encode()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                command = (entry / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if needle in command and Path(command[0].decode(errors="replace")).name == "postgres":
+                return int(entry.name)
+    return None
+
+
+POSTMASTER: int | None = None
+"""The embedded PostgreSQL of this run, counted with the receivers."""
+
+
+class Busyness:
+    """Cores used during a run: by this process, by the receivers and an embedded
+    PostgreSQL, and by everything else on the machine."""
+
+    def __init__(self) -> None:
+        self.wall = time.monotonic()
+        self.machine = _machine_ticks()
+        self.own = time.process_time()
+        self.children = self._children()
+
+    @staticmethod
+    def _children() -> dict[int, int]:
+        pids = _descendants(os.getpid())
+        if POSTMASTER is not None:
+            pids += [POSTMASTER, *_descendants(POSTMASTER)]
+        ticks = {pid: _cpu_ticks(pid) for pid in pids}
+        return {pid: value for pid, value in ticks.items() if value is not None}
+
+    def end(self) -> tuple[float, float, float]:
+        wall = time.monotonic() - self.wall
+        machine = (_machine_ticks() - self.machine) / _TICKS
+        own = time.process_time() - self.own
+        children = (
+            sum(value - self.children.get(pid, 0) for pid, value in self._children().items())
+            / _TICKS
+        )
+        return own / wall, children / wall, max(machine - own - children, 0.0) / wall
+
 
 def rsa_sign_rate(private_key_pem: str, seconds: float = 1.5) -> float:
     """RSA-2048 PKCS#1 v1.5 SHA-256 signatures per CPU-second, of a cavage signing string."""
@@ -219,6 +314,8 @@ async def scratch_database() -> AsyncIterator[str]:
             server_settings={"fsync": "off", "synchronous_commit": "off"},
         )
         server = await asyncio.to_thread(embedded.acquire)
+        global POSTMASTER
+        POSTMASTER = _postmaster(data / "postgres")
     name = f"fedinet_bench_{uuid.uuid4().hex[:8]}"
     await ensure_database(server, name)
     try:
@@ -237,9 +334,11 @@ async def _pending(runtime: Runtime, activity_id: int) -> int:
     return int(value or 0)
 
 
-async def _drain(runtime: Runtime, author: int, inboxes: list[str]) -> tuple[float, float]:
+async def _drain(
+    runtime: Runtime, author: int, inboxes: list[str]
+) -> tuple[float, float, tuple[float, float, float]]:
     """Queue one activity for ``inboxes`` and wait until the running loop delivered it;
-    return (deliveries per CPU-second, wall seconds)."""
+    return (deliveries per CPU-second, wall seconds, cores busy: own, children, others)."""
     n = uuid.uuid4().hex
     uri = f"https://bench.test/activities/{n}"
     activity = await insert_activity(
@@ -262,6 +361,7 @@ async def _drain(runtime: Runtime, author: int, inboxes: list[str]) -> tuple[flo
             },
         },
     )
+    busy = Busyness()
     cpu = time.process_time()
     wall = time.monotonic()
     await enqueue_deliveries(runtime.pool, activity.id, inboxes)
@@ -269,13 +369,14 @@ async def _drain(runtime: Runtime, author: int, inboxes: list[str]) -> tuple[flo
         await asyncio.sleep(0.05)
     cpu = time.process_time() - cpu
     wall = time.monotonic() - wall
+    cores = busy.end()
     failed = await runtime.pool.fetchval(
         "SELECT count(*) FROM deliveries WHERE activity_id = $1 AND state <> 'delivered'",
         activity.id,
     )
     if failed:
         raise RuntimeError(f"{failed} deliveries did not succeed")
-    return len(inboxes) / cpu, wall
+    return len(inboxes) / cpu, wall, cores
 
 
 async def fan_out(
@@ -283,8 +384,8 @@ async def fan_out(
     author: int,
     inboxes: list[str],
     warm_up: list[str],
-    transport: DeliveryTransport | None,
-) -> tuple[float, float]:
+    transport: DeliveryTransport,
+) -> tuple[float, float, tuple[float, float, float]]:
     """Start a delivery loop, warm it up (connections, the signer, the https to http
     fallback of loopback peers), then measure one fan-out to ``inboxes``."""
     stop = asyncio.Event()
@@ -295,6 +396,15 @@ async def fan_out(
     finally:
         stop.set()
         await loop
+        await transport.aclose()
+
+
+def make_transport(name: str, runtime: Runtime) -> DeliveryTransport:
+    if name == "h1":
+        return Http1Transport(runtime.settings)
+    if name == "aiohttp":
+        return AiohttpTransport(runtime.settings)
+    return HttpxTransport(runtime.http)
 
 
 async def bench(args: argparse.Namespace) -> None:
@@ -303,8 +413,11 @@ async def bench(args: argparse.Namespace) -> None:
     inboxes = [
         f"http://127.0.0.1:{ports[n % len(ports)]}/users/u{n}/inbox" for n in range(args.inboxes)
     ]
-    transports = ["aiohttp", "httpx"] if args.transport == "both" else [args.transport]
+    transports = args.transport.split(",")
+    if not transports or any(name not in TRANSPORTS for name in transports):
+        raise SystemExit(f"--transport: a comma-separated list of {', '.join(TRANSPORTS)}")
     results: dict[str, list[tuple[float, float, float]]] = {name: [] for name in transports}
+    loads: list[tuple[float, float, float]] = []
     with tempfile.TemporaryDirectory() as workdir, sink_process(ports, public_pem, Path(workdir)):
         async with scratch_database() as database_url:
             settings = Settings(
@@ -333,27 +446,35 @@ async def bench(args: argparse.Namespace) -> None:
                 warm_up = [f"{inbox}-warm-up" for inbox in inboxes[: args.servers * 4]]
                 for run in range(args.runs):
                     for name in transports:
-                        transport = HttpxTransport(runtime.http) if name == "httpx" else None
-                        rate, wall = await fan_out(runtime, actor.id, inboxes, warm_up, transport)
+                        transport = make_transport(name, runtime)
+                        rate, wall, cores = await fan_out(
+                            runtime, actor.id, inboxes, warm_up, transport
+                        )
                         sign = rsa_sign_rate(private_pem)
                         results[name].append((rate, sign, wall))
+                        loads.append(cores)
                         print(
                             f"run {run + 1} {name:8} {rate:7.0f} deliveries/CPU-s  "
-                            f"sign {sign:6.0f}/s  ratio {rate / sign:.2f}  wall {wall:.2f} s",
+                            f"sign {sign:6.0f}/s  ratio {rate / sign:.2f}  wall {wall:.2f} s  "
+                            f"cores: worker {cores[0]:.2f}, receivers+PostgreSQL {cores[1]:.2f}, "
+                            f"others {cores[2]:.2f}  (load {os.getloadavg()[0]:.1f})",
                             flush=True,
                         )
+    others = sorted(load[2] for load in loads)
     print(
         f"\n{args.inboxes} inboxes on {args.servers} servers, {args.runs} runs, medians "
-        f"(cores: {os.cpu_count()}, Python {sys.version.split()[0]}):"
+        f"(cores: {os.cpu_count()}, Python {sys.version.split()[0]}; other processes used "
+        f"{others[0]:.2f}-{others[-1]:.2f} cores during the timed parts):"
     )
     for name, rows in results.items():
         rate = statistics.median(r[0] for r in rows)
         sign = statistics.median(r[1] for r in rows)
-        ratio = statistics.median(r[0] / r[1] for r in rows)
+        ratios = sorted(r[0] / r[1] for r in rows)
         wall = statistics.median(r[2] for r in rows)
         print(
             f"  {name:8} {rate:7.0f} deliveries/CPU-s, RSA sign {sign:6.0f}/s, "
-            f"ratio {ratio:.2f}, wall {wall:.2f} s ({args.inboxes / wall:.0f}/s)"
+            f"ratio {statistics.median(ratios):.3f} (runs {ratios[0]:.2f}-{ratios[-1]:.2f}), "
+            f"wall {wall:.2f} s ({args.inboxes / wall:.0f}/s)"
         )
 
 
@@ -362,7 +483,9 @@ def main() -> None:
     parser.add_argument("--servers", type=int, default=20)
     parser.add_argument("--inboxes", type=int, default=2000)
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--transport", choices=["aiohttp", "httpx", "both"], default="both")
+    parser.add_argument(
+        "--transport", default="h1,aiohttp", help=f"comma-separated: {', '.join(TRANSPORTS)}"
+    )
     parser.add_argument(
         "--uvloop", action="store_true", help="run the worker on uvloop (fedinet uses asyncio)"
     )

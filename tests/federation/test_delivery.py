@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import json
+import socket
+import ssl
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -36,19 +39,23 @@ from fedinet.db.deliveries import (
 from fedinet.errors import RemoteFetchError, UnsafeAddress
 from fedinet.federation import delivery
 from fedinet.federation.delivery import (
+    AP_CONTENT_TYPE,
     LEASE,
     MAX_ATTEMPTS,
     UNREACHABLE_AFTER,
-    AiohttpTransport,
+    Answer,
+    ConnectFailed,
     DeliverySession,
+    Http1Transport,
     deliver_one,
     delivery_loop,
     parse_retry_after,
     retry_delay,
 )
+from fedinet.federation.transport import make_ssl_context, user_agent
 from fedinet.models import Activity
 from fedinet.runtime import Runtime, open_runtime
-from tests.federation.test_transport import serve
+from tests.federation.test_transport import _make_ca_and_cert, serve
 
 RSA_PRIVATE, RSA_PUBLIC = generate_rsa_keypair()
 KEY_ID = "https://fedinet.test/users/alice#main-key"
@@ -366,7 +373,7 @@ async def test_a_refused_signature_is_retried(runtime: Runtime, author: int) -> 
 async def test_timeouts_and_refused_connections_are_retried(runtime: Runtime, author: int) -> None:
     receiver = Receiver()
     receiver.delay = 1.0
-    transport = AiohttpTransport(runtime.settings, timeout=0.3)
+    transport = Http1Transport(runtime.settings, timeout=0.3)
     async with (
         serve(receiver.app()) as base,
         DeliverySession(runtime, transport=transport) as session,
@@ -399,7 +406,7 @@ async def test_unsafe_addresses_are_refused(runtime: Runtime, author: int) -> No
             row = await _row(runtime, delivery)
             assert row.last_error is not None and row.last_error.startswith("unsafe_address")
         # the transport itself vets the address it connects to (name and literal alike)
-        transport = AiohttpTransport(strict.settings)
+        transport = Http1Transport(strict.settings)
         try:
             for url in (f"{base}/inbox", f"http://localhost:{port}/inbox"):
                 with pytest.raises(UnsafeAddress):
@@ -550,7 +557,7 @@ async def test_a_dropped_connection_is_a_remote_fetch_error(runtime: Runtime) ->
 
     server = await asyncio.start_server(hang_up, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
-    transport = AiohttpTransport(runtime.settings)
+    transport = Http1Transport(runtime.settings)
     try:
         with pytest.raises(RemoteFetchError) as caught:
             await transport.post(f"http://127.0.0.1:{port}/inbox", b"{}", {})
@@ -559,3 +566,287 @@ async def test_a_dropped_connection_is_a_remote_fetch_error(runtime: Runtime) ->
         await transport.aclose()
         server.close()
         await server.wait_closed()
+
+
+# --- the HTTP/1.1 client -----------------------------------------------------------------
+
+DROP = b""
+"""A scripted answer: read the request, then close the connection without answering."""
+
+
+def _answer(status: int, *headers: str, body: bytes = b"") -> bytes:
+    lines = [f"HTTP/1.1 {status} Whatever", *headers]
+    if not any(
+        line.lower().startswith(("content-length", "transfer-encoding")) for line in headers
+    ):
+        lines.append(f"Content-Length: {len(body)}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+ACCEPTED = _answer(202)
+
+
+class RawServer:
+    """An HTTP/1.1 server on loopback that answers each request with the next scripted
+    answer (raw bytes, or :data:`DROP`), recording connections and requests."""
+
+    def __init__(self, answers: list[bytes]) -> None:
+        self.answers = answers
+        self.connections = 0
+        self.requests: list[tuple[bytes, bytes]] = []
+        self.handlers: set[asyncio.Task[Any]] = set()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        task = asyncio.current_task()
+        assert task is not None
+        self.handlers.add(task)
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                fields = dict(
+                    line.split(b": ", 1) for line in head.rstrip(b"\r\n").split(b"\r\n")[1:]
+                )
+                body = await reader.readexactly(int(fields[b"Content-Length"]))
+                self.requests.append((head, body))
+                answer = self.answers.pop(0)
+                if answer == DROP:
+                    break
+                writer.write(answer)
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    @contextlib.asynccontextmanager
+    async def serve(self) -> AsyncIterator[str]:
+        server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        try:
+            yield f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+        finally:
+            server.close()
+            if self.handlers:  # they end once the client has closed its connections
+                await asyncio.wait(self.handlers, timeout=5)
+            await server.wait_closed()
+
+
+@contextlib.asynccontextmanager
+async def _client(settings: Settings, **options: Any) -> AsyncIterator[Http1Transport]:
+    transport = Http1Transport(settings, **options)
+    try:
+        yield transport
+    finally:
+        await transport.aclose()
+
+
+async def test_the_client_sends_one_plain_request_and_keeps_the_connection(
+    settings: Settings,
+) -> None:
+    raw = RawServer([ACCEPTED, _answer(429, "Retry-After: 120"), ACCEPTED])
+    async with raw.serve() as base, _client(settings) as client:
+        headers = {"Content-Type": "application/activity+json", "Signature": "sig"}
+        assert await client.post(f"{base}/users/bob/inbox?x=1#top", b"{}", headers) == Answer(202)
+        assert await client.post(f"{base}/inbox", b"[1]", headers) == Answer(429, "120")
+        assert await client.post(f"{base}/inbox", b"", {"Host": "example.test"}) == Answer(202)
+    assert raw.connections == 1
+    head, body = raw.requests[0]
+    port = base.rsplit(":", 1)[1]
+    assert (
+        head
+        == (
+            f"POST /users/bob/inbox?x=1 HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+            f"User-Agent: {user_agent(settings)}\r\nContent-Length: 2\r\n"
+            "Content-Type: application/activity+json\r\nSignature: sig\r\n\r\n"
+        ).encode()
+    )
+    assert body == b"{}"
+    assert b"\r\nHost: example.test\r\n" in raw.requests[2][0]
+
+
+@pytest.mark.parametrize(
+    ("answer", "reused"),
+    [
+        (_answer(202, "Transfer-Encoding: chunked", body=b"5\r\nhello\r\n0\r\n\r\n"), True),
+        (_answer(202, "Transfer-Encoding: chunked", body=b"5;x=y\nhello\n0\nTrailer: t\n\n"), True),
+        (b"HTTP/1.1 100 Continue\r\n\r\n" + _answer(202, body=b"ok"), True),
+        (_answer(204), True),
+        (b"HTTP/1.1 202 Accepted\nContent-Length: 2\n\nok", True),
+        (_answer(202, "Connection: close"), False),
+        (b"HTTP/1.0 202 Accepted\r\nContent-Length: 0\r\n\r\n", False),
+        (b"HTTP/1.1 202 Accepted\r\n\r\nbody until the end", False),
+        (_answer(202, body=b"x" * 70_000), False),  # longer than is worth reading
+        (_answer(202, "Content-Length: 2", "Content-Length: 3", body=b"ok"), False),
+        (_answer(202, "Transfer-Encoding: chunked", body=b"zz\r\n"), False),
+    ],
+)
+async def test_the_client_reads_each_kind_of_answer(
+    settings: Settings, answer: bytes, reused: bool
+) -> None:
+    raw = RawServer([answer, ACCEPTED])
+    async with raw.serve() as base, _client(settings) as client:
+        assert (await client.post(f"{base}/inbox", b"{}", {})).status in (202, 204)
+        assert (await client.post(f"{base}/inbox", b"{}", {})).status == 202
+    assert raw.connections == (1 if reused else 2)
+
+
+async def test_a_kept_connection_the_server_closed_is_replaced(settings: Settings) -> None:
+    raw = RawServer([ACCEPTED, DROP, ACCEPTED])
+    async with raw.serve() as base, _client(settings) as client:
+        assert (await client.post(f"{base}/inbox", b"{}", {})).status == 202
+        # the server drops the kept connection without answering: sent once more
+        assert (await client.post(f"{base}/inbox", b"{}", {})).status == 202
+    assert raw.connections == 2 and len(raw.requests) == 3
+
+
+@pytest.mark.parametrize("answer", [b"SSH-2.0-OpenSSH_9.6\r\n\r\n", b"HTTP/1.1 101 Up\r\n\r\n"])
+async def test_an_answer_that_is_not_http_is_a_remote_fetch_error(
+    settings: Settings, answer: bytes
+) -> None:
+    raw = RawServer([answer])
+    async with raw.serve() as base, _client(settings) as client:
+        with pytest.raises(RemoteFetchError) as caught:
+            await client.post(f"{base}/inbox", b"{}", {})
+    assert caught.value.reason == "unreachable"
+
+
+@pytest.mark.parametrize(
+    ("url", "headers"),
+    [
+        ("http://127.0.0.1:9/inbox", {"Signature": "x\r\nX-Injected: 1"}),
+        ("http://127.0.0.1:9/inbox", {"Signature": "x\ny"}),
+        ("http://127.0.0.1:9/in box", {}),
+        ("http://127.0.0.1:9/inbox\x00", {}),
+        ("http://127.0.0.1:9/boîte", {}),
+        ("http://user@127.0.0.1:9/inbox", {}),
+        ("ftp://127.0.0.1:9/inbox", {}),
+        ("http://127.0.0.1:99999/inbox", {}),
+    ],
+)
+async def test_the_client_refuses_requests_it_cannot_write_safely(
+    settings: Settings, url: str, headers: dict[str, str]
+) -> None:
+    async with _client(settings) as client:
+        with pytest.raises(RemoteFetchError) as caught:
+            await client.post(url, b"{}", headers)
+    assert caught.value.reason == "bad_url"
+
+
+async def test_the_client_refuses_loopback_and_private_addresses(settings: Settings) -> None:
+    raw = RawServer([ACCEPTED])
+    strict = dataclasses.replace(settings, allow_private_networks=False)
+    async with raw.serve() as base, _client(strict) as client:
+        port = base.rsplit(":", 1)[1]
+        for url in (
+            f"{base}/inbox",  # a loopback literal
+            f"http://localhost:{port}/inbox",  # a name resolving to loopback
+            f"http://[::ffff:127.0.0.1]:{port}/inbox",  # loopback in disguise
+            "http://10.1.2.3/inbox",  # private: refused before connecting
+            "https://192.168.0.1/inbox",
+        ):
+            with pytest.raises(UnsafeAddress):
+                await client.post(url, b"{}", {})
+    async with _client(settings) as client:  # private networks allowed: not metadata
+        with pytest.raises(UnsafeAddress):
+            await client.post("http://169.254.169.254/latest/meta-data", b"{}", {})
+    assert raw.connections == 0 and raw.requests == []
+
+
+async def test_the_client_vets_the_address_it_connected_to(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Even if resolution were fooled, the address connected to is vetted again."""
+    raw = RawServer([ACCEPTED])
+    strict = dataclasses.replace(settings, allow_private_networks=False)
+
+    async def fooled(self: Http1Transport, host: str, port: int, url: str) -> list[Any]:
+        return [(socket.AF_INET, "127.0.0.1")]
+
+    monkeypatch.setattr(Http1Transport, "_addresses", fooled)
+    async with raw.serve() as base, _client(strict) as client:
+        port = base.rsplit(":", 1)[1]
+        with pytest.raises(UnsafeAddress, match=r"127\.0\.0\.1"):
+            await client.post(f"http://public.example:{port}/inbox", b"{}", {})
+    assert raw.requests == []
+
+
+async def test_the_client_verifies_tls_certificates(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ca, cert, key = _make_ca_and_cert(tmp_path)
+    hits: list[str] = []
+
+    async def inbox(request: Request) -> Response:
+        hits.append(request.url.path)
+        return Response(status_code=202)
+
+    app = Starlette(routes=[Route("/inbox", inbox, methods=["POST"])])
+    async with serve(app, ssl_certfile=str(cert), ssl_keyfile=str(key)) as base:
+        port = base.rsplit(":", 1)[1]
+        url = f"https://localhost:{port}/inbox"
+        # an untrusted certificate (the system store does not know the test CA)
+        monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+        async with _client(settings) as client:
+            with pytest.raises(ConnectFailed, match="certificate verify failed"):
+                await client.post(url, b"{}", {})
+        monkeypatch.setenv("SSL_CERT_FILE", str(ca))
+        async with _client(settings) as client:
+            # trusted, but the certificate names localhost, not 127.0.0.1
+            with pytest.raises(ConnectFailed, match="certificate"):
+                await client.post(f"https://127.0.0.1:{port}/inbox", b"{}", {})
+            # trusted and named: TLS works
+            assert (await client.post(url, b"{}", {"Content-Type": AP_CONTENT_TYPE})).status == 202
+    assert hits == ["/inbox"]
+
+
+async def test_the_client_times_out_a_silent_server(settings: Settings) -> None:
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(100_000)
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        async with _client(settings, timeout=0.3) as client:
+            started = time.monotonic()
+            with pytest.raises(RemoteFetchError) as caught:
+                await client.post(f"http://127.0.0.1:{port}/inbox", b"{}", {})
+            assert caught.value.reason == "timeout"
+            assert time.monotonic() - started < 2
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+def test_the_client_works_on_uvloop(settings: Settings, tmp_path: Path) -> None:
+    """``fedinet`` may run its loops on uvloop, whose transports are its own classes."""
+    import uvloop
+
+    ca, cert, key = _make_ca_and_cert(tmp_path)
+
+    async def scenario() -> None:
+        raw = RawServer([ACCEPTED, _answer(202, "Transfer-Encoding: chunked", body=b"0\r\n\r\n")])
+        raw.answers.append(ACCEPTED)
+        async with raw.serve() as base, _client(settings) as client:
+            for _ in range(3):
+                assert (await client.post(f"{base}/inbox", b"{}", {})).status == 202
+            strict = dataclasses.replace(settings, allow_private_networks=False)
+            async with _client(strict) as guarded:
+                with pytest.raises(UnsafeAddress):
+                    await guarded.post(f"{base}/inbox", b"{}", {})
+        assert raw.connections == 1
+        app = Starlette(
+            routes=[Route("/inbox", lambda _: Response(status_code=202), methods=["POST"])]
+        )
+        async with serve(app, ssl_certfile=str(cert), ssl_keyfile=str(key)) as tls_base:
+            port = tls_base.rsplit(":", 1)[1]
+            async with _client(settings, ssl_context=make_ssl_context()) as client:
+                with pytest.raises(ConnectFailed, match="certificate verify failed"):
+                    await client.post(f"https://localhost:{port}/inbox", b"{}", {})
+            trusting = ssl.create_default_context(cafile=str(ca))
+            async with _client(settings, ssl_context=trusting) as client:
+                answer = await client.post(f"https://localhost:{port}/inbox", b"{}", {})
+                assert answer.status == 202
+
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        assert type(runner.get_loop()).__module__.startswith("uvloop")
+        runner.run(scenario())

@@ -27,7 +27,7 @@ from fedinet.db import servers as servers_db
 from fedinet.db.pool import Pool, create_pool
 from fedinet.errors import RemoteFetchError, SignatureError, SignatureInvalid, UnsafeAddress
 from fedinet.federation.signing import Signer, signed_request
-from fedinet.federation.transport import GuardedTransport
+from fedinet.federation.transport import GuardedTransport, url_authority
 from tests.federation.test_transport import serve
 
 KEY_ID = "https://fedinet.test/users/alice#main-key"
@@ -115,6 +115,66 @@ def test_cavage_ed25519_uses_hs2019() -> None:
     cavage.verify_request(
         parsed, "POST", "/users/bob/inbox", added, load_public_key(ED_PUBLIC), now=NOW, body=BODY
     )
+
+
+def _cavage_reference(
+    signer: Signer, method: str, url: str, headers: dict[str, str], body: bytes | None
+) -> dict[str, str]:
+    """What ``Signer.sign`` gave before its cavage branch was specialised: the headers
+    built generically and signed by :func:`cavage.sign_request`."""
+    lower = {name.lower(): value for name, value in headers.items()}
+    added = {"Date": "Sat, 01 Mar 2025 12:00:00 GMT"}
+    added["Host"] = lower.get("host") or url_authority(url)
+    signed = ["(request-target)", "host", "date"]
+    if body is not None:
+        added["Digest"] = make_digest(body)
+        signed.append("digest")
+    added["Signature"] = cavage.sign_request(
+        method.upper(),
+        url,
+        {**lower, **{k.lower(): v for k, v in added.items()}},
+        key_id=signer.key_id,
+        private_key=signer._key,
+        algorithm="rsa-sha256" if signer.is_rsa else "hs2019",
+        signed_headers=signed,
+    )
+    return added
+
+
+@pytest.mark.parametrize("private", [RSA_PRIVATE, ED_PRIVATE])
+@pytest.mark.parametrize(
+    ("method", "url", "headers", "body"),
+    [
+        ("POST", URL, {"Content-Type": "application/activity+json"}, BODY),
+        ("post", "https://Remote.Example:443/inbox?x=1&y=%20#frag", {}, BODY),
+        ("POST", "http://127.0.0.1:8080", {}, b""),
+        ("GET", "https://[2001:db8::1]:8443/a/b/", {}, None),
+        ("GET", "https://remote.example/users/bob", {"HOST": " other.example\t"}, None),
+        ("POST", "/relative/inbox", {"Host": "remote.example"}, BODY),
+        ("POST", URL, {"Date": "Mon, 01 Jan 2001 00:00:00 GMT", "digest": "x"}, BODY),
+        ("POST", URL, {"Date ": "trimmed into date", "Host": "remote.example"}, BODY),
+    ],
+)
+def test_cavage_signing_is_unchanged(
+    private: str, method: str, url: str, headers: dict[str, str], body: bytes | None
+) -> None:
+    signer = Signer(key_id=KEY_ID, private_key_pem=private)
+    expected = _cavage_reference(signer, method, url, headers, body)
+    assert signer.sign(method, url, headers, body, fmt="cavage", now=NOW) == expected
+
+
+def test_cavage_date_is_now_by_default() -> None:
+    signer = Signer(key_id=KEY_ID, private_key_pem=RSA_PRIVATE)
+    before = datetime.now(UTC).replace(microsecond=0)
+    added = signer.sign("POST", URL, {}, BODY, fmt="cavage")
+    after = datetime.now(UTC)
+    assert before <= parsedate_to_datetime(added["Date"]) <= after
+
+
+def test_a_key_id_unfit_for_a_signature_header_is_refused() -> None:
+    signer = Signer(key_id='https://x.example/"key"', private_key_pem=RSA_PRIVATE)
+    with pytest.raises(ValueError, match="key_id"):
+        signer.sign("POST", URL, {}, BODY, fmt="cavage")
 
 
 @pytest.mark.parametrize(
