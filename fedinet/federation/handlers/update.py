@@ -11,7 +11,7 @@ from fedinet.errors import ActorMismatch, BadActivity
 from fedinet.federation.actors import store_remote_actor
 from fedinet.federation.handlers._common import activity_actor
 from fedinet.federation.handlers.create import SUPPORTED
-from fedinet.federation.notes import parse_note_of, store_remote_status
+from fedinet.federation.notes import known_actors, parse_note_of, store_remote_status
 from fedinet.federation.processing import handles
 from fedinet.runtime import Runtime
 
@@ -36,7 +36,7 @@ async def handle_update(runtime: Runtime, item: InboxItem) -> None:
     if obj.get("type") not in SUPPORTED:
         raise BadActivity(f"Update of a {obj.get('type')} is not supported")
     note = parse_note_of(actor, obj, activity=item.body)  # attributedTo must be the sender
-    async with runtime.pool.acquire() as conn:
+    async with runtime.pool.acquire() as conn, conn.transaction():
         status = await statuses_db.get_status_by_uri(conn, note.uri)
         if status is None:
             await store_remote_status(conn, actor, note)
@@ -56,3 +56,9 @@ async def handle_update(runtime: Runtime, item: InboxItem) -> None:
             edited_at=note.updated or datetime.now(UTC),
         )
         await statuses_db.set_tags(conn, status.id, list(note.hashtags))
+        # Like Mastodon: whom the new version mentions is added; earlier mentions stay.
+        previous = await statuses_db.list_mentioned_actor_ids(conn, status.id)
+        mentioned = await known_actors(conn, note.mentions)
+        await statuses_db.set_mentions(
+            conn, status.id, list(dict.fromkeys([*previous, *(m.id for m in mentioned)]))
+        )
