@@ -13,7 +13,10 @@ from starlette.routing import BaseRoute, Route
 from fedinet.config import Settings
 from fedinet.runtime import Runtime, open_runtime
 from fedinet.web import activitypub, api, collections, inbox, wellknown
+from fedinet.web.api import connect_links as api_connect_links
+from fedinet.web.api import directory as api_directory
 from fedinet.web.api import follows as api_follows
+from fedinet.web.api import profile as api_profile
 from fedinet.web.api import search as api_search
 from fedinet.web.api import statuses as api_statuses
 from fedinet.web.api import timelines as api_timelines
@@ -27,13 +30,17 @@ __all__ = ["create_app"]
 
 def _routes() -> list[BaseRoute]:
     return [
+        # first: the inbox is by far the busiest route, and routes are tried in order
+        *inbox.routes,
         Route("/healthz", healthz, methods=["GET", "HEAD"]),
         *wellknown.routes,
         *activitypub.routes,
         *collections.routes,
-        *inbox.routes,
         # before api.routes: /api/v1/accounts/relationships must win over /accounts/{id}
         *api_follows.routes,
+        *api_profile.routes,
+        *api_connect_links.routes,
+        *api_directory.routes,
         *api_statuses.routes,
         *api_timelines.routes,
         *api_search.routes,

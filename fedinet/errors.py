@@ -13,6 +13,7 @@ and, where useful, a machine-readable ``reason`` code.
     ├── NotFound                    no such account, status, object …
     │   └── Gone                    it existed and was deleted or suspended
     ├── ValidationError             bad input from a client (field + reason)
+    │   └── NoteRefused             a follow note fails a rule (reason + hint)
     ├── Conflict                    unique constraint: username taken, …
     ├── PermissionDenied            authenticated but not allowed
     ├── Unauthorized                no or bad credentials
@@ -45,6 +46,7 @@ __all__ = [
     "Gone",
     "MigrationError",
     "NotFound",
+    "NoteRefused",
     "PermissionDenied",
     "RateLimited",
     "RemoteFetchError",
@@ -106,6 +108,16 @@ class ValidationError(FedinetError):
     ) -> None:
         super().__init__(message, reason=reason)
         self.field = field
+
+
+class NoteRefused(ValidationError):
+    """A follow request's note fails one of the recipient's rules. ``reason`` is the rule
+    (``note_missing``, ``note_too_short``, ``note_generic``, ``note_repeated``,
+    ``note_impersonal``); ``hint`` says how to write a better one."""
+
+    def __init__(self, message: str, *, reason: str, hint: str) -> None:
+        super().__init__(message, field="note", reason=reason)
+        self.hint = hint
 
 
 class Conflict(FedinetError):

@@ -39,6 +39,12 @@ class Actor:
     deleted_at: datetime | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
+    motives: list[str] = field(default_factory=list)
+    """Motives shown publicly (vocabulary keys); a local member's private ones are not here."""
+    interests: list[str] = field(default_factory=list)
+    region: str | None = None
+    follow_note_policy: str | None = None
+    """``strict``, ``standard`` or ``open``; None when the server does not say."""
 
     @property
     def acct(self) -> str:
@@ -70,6 +76,8 @@ class User:
     created_at: datetime
     locale: str | None = None
     last_login_at: datetime | None = None
+    private_motives: list[str] = field(default_factory=list)
+    follow_note_policy: str = "strict"
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +90,11 @@ class Follow:
     """``pending`` or ``accepted``."""
     created_at: datetime
     accepted_at: datetime | None = None
+    note: str | None = None
+    motive: str | None = None
+    awaiting_since: datetime | None = None
+    reminded: bool = False
+    connect_link_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

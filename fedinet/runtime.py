@@ -18,7 +18,7 @@ from fedinet.db.migrate import apply_migrations
 from fedinet.db.pool import Pool, create_pool
 from fedinet.federation.transport import make_http_client
 from fedinet.models import Actor
-from fedinet.services.accounts import ensure_instance_actor
+from fedinet.services.accounts import ensure_instance_actor, ensure_system_account
 
 __all__ = ["Runtime", "open_runtime"]
 
@@ -43,6 +43,7 @@ async def open_runtime(settings: Settings, *, pool_max: int = 10) -> AsyncIterat
             async with pool.acquire() as conn:
                 applied = await apply_migrations(conn)
                 instance_actor = await ensure_instance_actor(conn, settings)
+                await ensure_system_account(conn, settings)
             async with make_http_client(settings) as http:
                 yield Runtime(
                     settings=settings,

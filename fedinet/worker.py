@@ -12,11 +12,13 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 
 from fedinet.federation import handlers  # noqa: F401 - importing registers the handlers
 from fedinet.federation.delivery import delivery_loop
 from fedinet.federation.processing import inbox_loop
 from fedinet.runtime import Runtime
+from fedinet.services.follows import expire_awaiting
 
 __all__ = ["LOOPS", "WorkerLoop", "run_workers"]
 
@@ -24,9 +26,24 @@ log = logging.getLogger("fedinet.worker")
 
 WorkerLoop = Callable[[Runtime, asyncio.Event], Awaitable[None]]
 
+MAINTENANCE_EVERY = 600.0
+
+
+async def maintenance_loop(runtime: Runtime, stop: asyncio.Event) -> None:
+    """Periodic chores: refuse follow requests that waited too long for a note."""
+    while not stop.is_set():
+        async with runtime.pool.acquire() as conn:
+            expired = await expire_awaiting(conn, runtime.settings, datetime.now(UTC))
+        if expired:
+            log.info("expired follow requests that never got a note count=%d", expired)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=MAINTENANCE_EVERY)
+
+
 LOOPS: list[tuple[str, WorkerLoop]] = [
     ("inbox", inbox_loop),
     ("delivery", delivery_loop),
+    ("maintenance", maintenance_loop),
 ]
 
 

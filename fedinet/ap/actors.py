@@ -14,12 +14,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from fedinet.ap.context import ACTIVITYSTREAMS, context
 from fedinet.ap.ids import INSTANCE_ACTOR_PATH, instance_actor_ids, local_actor_ids
+from fedinet.ap.sanitize import normalize_hashtag
 from fedinet.crypto.keys import (
     ed25519_public_key_from_multibase,
     ed25519_public_key_to_multibase,
@@ -28,6 +29,7 @@ from fedinet.crypto.keys import (
 )
 from fedinet.errors import BadActivity
 from fedinet.models import Actor, ActorKey
+from fedinet.vocabulary import motive_labels, normalize_motives
 
 __all__ = [
     "ACTOR_TYPES",
@@ -36,6 +38,7 @@ __all__ = [
     "actor_to_ap",
     "ap_to_actor",
     "format_datetime",
+    "hashtag",
     "tombstone_for",
     "url_domain",
 ]
@@ -149,12 +152,36 @@ def actor_to_ap(actor: Actor, keys: list[ActorKey], *, base_url: str) -> dict[st
         {"type": "PropertyValue", "name": str(f.get("name", "")), "value": str(f.get("value", ""))}
         for f in actor.fields
     ]
-    doc["tag"] = []
+    # fedinet's extension (FEDERATION.md): motives, region and note policy as properties
+    # of their own, and readable fields for servers that only show attachments.
+    if not is_instance:
+        doc["motives"] = list(actor.motives)
+        doc["followNotePolicy"] = actor.follow_note_policy or "strict"
+        if actor.region:
+            doc["region"] = actor.region
+        if actor.motives:
+            doc["attachment"].append(
+                {
+                    "type": "PropertyValue",
+                    "name": "Here for",
+                    "value": ", ".join(motive_labels(list(actor.motives))),
+                }
+            )
+        if actor.region:
+            doc["attachment"].append(
+                {"type": "PropertyValue", "name": "Region", "value": actor.region}
+            )
+    doc["tag"] = [hashtag(base_url, name) for name in actor.interests]
     if actor.avatar_url:
         doc["icon"] = _image(actor.avatar_url)
     if actor.header_url:
         doc["image"] = _image(actor.header_url)
     return doc
+
+
+def hashtag(base_url: str, name: str) -> dict[str, str]:
+    """A ``Hashtag`` object as Mastodon and Misskey read them."""
+    return {"type": "Hashtag", "href": f"{base_url}/tags/{quote(name)}", "name": f"#{name}"}
 
 
 def tombstone_for(actor: Actor) -> dict[str, Any]:
@@ -211,6 +238,10 @@ class RemoteActor:
     published: datetime | None = None
     raw: dict[str, Any] = field(default_factory=dict)
     keys: list[RemoteKey] = field(default_factory=list)
+    motives: list[str] = field(default_factory=list)
+    interests: list[str] = field(default_factory=list)
+    region: str | None = None
+    follow_note_policy: str | None = None
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -436,4 +467,34 @@ def ap_to_actor(doc: Any, *, fetched_from: str) -> RemoteActor:
         published=_published(doc.get("published")),
         raw=doc,
         keys=list(keys.values()),
+        motives=normalize_motives(doc.get("motives")),
+        interests=_interests(doc.get("tag")),
+        region=_region(doc.get("region")),
+        follow_note_policy=(
+            doc["followNotePolicy"]
+            if doc.get("followNotePolicy") in ("strict", "standard", "open")
+            else None
+        ),
     )
+
+
+MAX_INTERESTS = 30
+MAX_REGION = 100
+
+
+def _interests(tags: Any) -> list[str]:
+    """Interest tags from an actor's ``Hashtag`` tags (any software's), normalized."""
+    found: list[str] = []
+    for tag in _as_list(tags):
+        if isinstance(tag, dict) and tag.get("type") == "Hashtag":
+            name = normalize_hashtag(str(tag.get("name") or ""))
+            if name and name not in found:
+                found.append(name)
+    return found[:MAX_INTERESTS]
+
+
+def _region(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return None
+    text = " ".join(value.split())[:MAX_REGION]
+    return text or None

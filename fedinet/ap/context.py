@@ -6,8 +6,9 @@ plus ``assertionMethod`` for FEP-521a keys: none of the published contexts below
 it at the top level, so it is declared here with its Security Vocabulary IRI.
 
 No standard term (``id``, ``type``, ``name``, ``publicKey``, ``Multikey`` …) is redefined.
-Terms of fedinet's own live under the ``fedinet:`` prefix (``FEDINET_NS``), reserved for
-later extensions; none is defined yet.
+Terms of fedinet's own live under the ``fedinet:`` prefix (``FEDINET_NS``): ``motives``,
+``region`` and ``followNotePolicy`` on actors, ``motive`` and ``connectCode`` on Follow,
+``refusalReason`` on Reject. FEDERATION.md specifies them.
 """
 
 from __future__ import annotations
@@ -55,6 +56,12 @@ EXTENSION_TERMS: Final[dict[str, Any]] = {
         "@container": "@set",
     },
     "fedinet": FEDINET_NS,
+    "motives": {"@id": "fedinet:motives", "@container": "@set"},
+    "region": "fedinet:region",
+    "followNotePolicy": "fedinet:followNotePolicy",
+    "motive": "fedinet:motive",
+    "connectCode": "fedinet:connectCode",
+    "refusalReason": "fedinet:refusalReason",
 }
 
 CONTEXT: Final[list[Any]] = [ACTIVITYSTREAMS, SECURITY_V1, MULTIKEY_V1, EXTENSION_TERMS]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from fedinet.db.types import Executor, Record
@@ -21,11 +22,13 @@ __all__ = [
     "list_keys_for_actor",
     "mark_remote_actor_deleted",
     "replace_remote_keys",
+    "set_display",
+    "update_local_profile",
     "upsert_remote_actor",
 ]
 
 
-def actor_from_row(row: Record) -> Actor:
+def actor_from_row(row: Record | Mapping[str, Any]) -> Actor:
     """Columns of ``actors`` map one to one onto :class:`Actor` fields."""
     return Actor(**dict(row))
 
@@ -157,9 +160,10 @@ async def upsert_remote_actor(db: Executor, **values: Any) -> Actor:
             uri, is_local, actor_type, username, domain, display_name, summary, url,
             inbox_uri, outbox_uri, shared_inbox_uri, followers_uri, following_uri,
             featured_uri, manually_approves_followers, discoverable, indexable, avatar_url,
-            header_url, fields, raw, published, fetched_at
+            header_url, fields, raw, published, fetched_at, motives, interests, region,
+            follow_note_policy
         ) VALUES ($1, false, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
-                  $16, $17, $18, $19, $20, $21, now())
+                  $16, $17, $18, $19, $20, $21, now(), $22, $23, $24, $25)
         ON CONFLICT (uri) DO UPDATE SET
             actor_type = EXCLUDED.actor_type,
             username = EXCLUDED.username,
@@ -180,6 +184,10 @@ async def upsert_remote_actor(db: Executor, **values: Any) -> Actor:
             fields = EXCLUDED.fields,
             raw = EXCLUDED.raw,
             published = EXCLUDED.published,
+            motives = EXCLUDED.motives,
+            interests = EXCLUDED.interests,
+            region = EXCLUDED.region,
+            follow_note_policy = EXCLUDED.follow_note_policy,
             fetched_at = now(),
             updated_at = now()
         WHERE NOT a.is_local
@@ -206,6 +214,10 @@ async def upsert_remote_actor(db: Executor, **values: Any) -> Actor:
         values.get("fields", []),
         values.get("raw"),
         values.get("published"),
+        values.get("motives", []),
+        values.get("interests", []),
+        values.get("region"),
+        values.get("follow_note_policy"),
     )
     if row is None:
         raise ValueError(f"{values['uri']} is a local actor and cannot be replaced")
@@ -267,3 +279,48 @@ async def mark_remote_actor_deleted(db: Executor, actor_id: int) -> None:
 async def get_actors_by_ids(db: Executor, actor_ids: list[int]) -> dict[int, Actor]:
     rows = await db.fetch("SELECT * FROM actors WHERE id = ANY($1::bigint[])", actor_ids)
     return {row["id"]: actor_from_row(row) for row in rows}
+
+
+async def update_local_profile(
+    db: Executor,
+    actor_id: int,
+    *,
+    display_name: str,
+    summary: str,
+    manually_approves_followers: bool,
+    discoverable: bool,
+    fields: list[dict[str, str]],
+    motives: list[str],
+    interests: list[str],
+    region: str | None,
+    follow_note_policy: str,
+) -> Actor | None:
+    row = await db.fetchrow(
+        """
+        UPDATE actors SET display_name = $2, summary = $3, manually_approves_followers = $4,
+            discoverable = $5, fields = $6, motives = $7, interests = $8, region = $9,
+            follow_note_policy = $10, updated_at = now()
+        WHERE id = $1 AND is_local
+        RETURNING *
+        """,
+        actor_id,
+        display_name,
+        summary,
+        manually_approves_followers,
+        discoverable,
+        fields,
+        motives,
+        interests,
+        region,
+        follow_note_policy,
+    )
+    return None if row is None else actor_from_row(row)
+
+
+async def set_display(db: Executor, actor_id: int, *, display_name: str, summary: str) -> None:
+    await db.execute(
+        "UPDATE actors SET display_name = $2, summary = $3, updated_at = now() WHERE id = $1",
+        actor_id,
+        display_name,
+        summary,
+    )

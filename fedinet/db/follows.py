@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from fedinet.db.actors import actor_from_row
 from fedinet.db.types import Executor, Record
 from fedinet.models import Actor, Follow
@@ -15,11 +17,16 @@ __all__ = [
     "get_follow_by_uri",
     "get_relationships",
     "insert_follow",
+    "list_awaiting_from",
+    "list_expired_awaiting",
     "list_follower_inboxes",
     "list_followers",
     "list_following",
     "list_local_follower_ids",
     "list_pending_requests",
+    "mark_reminded",
+    "oldest_request_since",
+    "set_follow_note",
 ]
 
 
@@ -206,3 +213,66 @@ async def get_relationships(db: Executor, viewer_id: int, target_ids: list[int])
             target_ids,
         )
     )
+
+
+async def oldest_request_since(db: Executor, follower_id: int, since: datetime) -> datetime | None:
+    """When the oldest follow request ``follower_id`` sent since ``since`` was made."""
+    value = await db.fetchval(
+        "SELECT min(created_at) FROM request_notes WHERE follower_id = $1 AND created_at >= $2",
+        follower_id,
+        since,
+    )
+    return value if isinstance(value, datetime) else None
+
+
+async def set_follow_note(
+    db: Executor,
+    follow_id: int,
+    *,
+    note: str | None,
+    motive: str | None,
+    state: str,
+    connect_link_id: int | None = None,
+) -> Follow | None:
+    """Record a follow's note, motive and state (``awaiting_note`` starts the wait)."""
+    row = await db.fetchrow(
+        """
+        UPDATE follows SET note = $2, motive = $3, state = $4,
+            awaiting_since = CASE WHEN $4 = 'awaiting_note' THEN coalesce(awaiting_since, now())
+                                  ELSE NULL END,
+            accepted_at = CASE WHEN $4 = 'accepted' THEN coalesce(accepted_at, now())
+                               ELSE accepted_at END,
+            connect_link_id = coalesce($5, connect_link_id)
+        WHERE id = $1 RETURNING *
+        """,
+        follow_id,
+        note,
+        motive,
+        state,
+        connect_link_id,
+    )
+    return None if row is None else _from_row(row)
+
+
+async def mark_reminded(db: Executor, follow_id: int) -> None:
+    await db.execute("UPDATE follows SET reminded = true WHERE id = $1", follow_id)
+
+
+async def list_awaiting_from(db: Executor, follower_id: int) -> list[Follow]:
+    rows = await db.fetch(
+        "SELECT * FROM follows WHERE follower_id = $1 AND state = 'awaiting_note' ORDER BY id",
+        follower_id,
+    )
+    return [_from_row(row) for row in rows]
+
+
+async def list_expired_awaiting(db: Executor, before: datetime, *, limit: int) -> list[Follow]:
+    rows = await db.fetch(
+        """
+        SELECT * FROM follows WHERE state = 'awaiting_note' AND awaiting_since < $1
+        ORDER BY awaiting_since LIMIT $2
+        """,
+        before,
+        limit,
+    )
+    return [_from_row(row) for row in rows]

@@ -5,7 +5,13 @@ from __future__ import annotations
 from fedinet.db.types import Executor, Record
 from fedinet.models import User
 
-__all__ = ["get_user_by_actor_id", "get_user_by_email", "get_user_by_username", "insert_user"]
+__all__ = [
+    "get_user_by_actor_id",
+    "get_user_by_email",
+    "get_user_by_username",
+    "insert_user",
+    "set_note_settings",
+]
 
 
 def _from_row(row: Record) -> User:
@@ -44,5 +50,20 @@ async def get_user_by_username(db: Executor, username: str) -> User | None:
         "SELECT u.* FROM users u JOIN actors a ON a.id = u.actor_id "
         "WHERE a.is_local AND lower(a.username) = lower($1)",
         username,
+    )
+    return None if row is None else _from_row(row)
+
+
+async def set_note_settings(
+    db: Executor, user_id: int, *, private_motives: list[str], follow_note_policy: str
+) -> User | None:
+    row = await db.fetchrow(
+        """
+        UPDATE users SET private_motives = $2, follow_note_policy = $3
+        WHERE id = $1 RETURNING *
+        """,
+        user_id,
+        private_motives,
+        follow_note_policy,
     )
     return None if row is None else _from_row(row)

@@ -18,6 +18,7 @@ from fedinet.db import actors as actors_db
 from fedinet.db.domain_blocks import is_domain_blocked
 from fedinet.errors import BadActivity, DomainBlocked
 from fedinet.federation.fetch import fetch_json
+from fedinet.federation.inbox_state import forget_actor_keys
 from fedinet.federation.signing import Signer
 from fedinet.models import Actor, ActorKey
 from fedinet.runtime import Runtime
@@ -65,6 +66,10 @@ async def store_remote_actor(runtime: Runtime, remote: RemoteActor) -> Actor:
                 fields=list(remote.fields),
                 raw=remote.raw,
                 published=remote.published,
+                motives=remote.motives,
+                interests=remote.interests,
+                region=remote.region,
+                follow_note_policy=remote.follow_note_policy,
             )
         except asyncpg.UniqueViolationError:
             raise BadActivity(
@@ -76,6 +81,7 @@ async def store_remote_actor(runtime: Runtime, remote: RemoteActor) -> Actor:
         await actors_db.replace_remote_keys(
             conn, actor.id, [(k.key_id, k.kind, k.public_key_pem) for k in remote.keys]
         )
+    forget_actor_keys(runtime, actor.id)  # the inbox's key cache reads them again
     return actor
 
 

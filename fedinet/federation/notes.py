@@ -16,7 +16,7 @@ from fedinet.federation.fetch import fetch_json
 from fedinet.models import Actor, Status
 from fedinet.runtime import Runtime
 
-__all__ = ["fetch_remote_status", "parse_note_of", "store_remote_status"]
+__all__ = ["fetch_remote_status", "known_actors", "parse_note_of", "store_remote_status"]
 
 
 def parse_note_of(author: Actor, obj: Any, *, activity: dict[str, Any] | None = None) -> ParsedNote:
@@ -29,7 +29,7 @@ def parse_note_of(author: Actor, obj: Any, *, activity: dict[str, Any] | None = 
     )
 
 
-async def _known_actors(conn: Connection, uris: tuple[str, ...]) -> list[Actor]:
+async def known_actors(conn: Connection, uris: tuple[str, ...]) -> list[Actor]:
     found = []
     for uri in dict.fromkeys(uris):
         actor = await actors_db.get_actor_by_uri(conn, uri)
@@ -49,7 +49,7 @@ async def store_remote_status(conn: Connection, author: Actor, note: ParsedNote)
     parent = (
         await statuses_db.get_status_by_uri(conn, note.in_reply_to) if note.in_reply_to else None
     )
-    mentions = await _known_actors(conn, note.mentions)
+    mentions = await known_actors(conn, note.mentions)
     async with conn.transaction():
         status = await statuses_db.insert_status(
             conn,

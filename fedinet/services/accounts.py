@@ -22,13 +22,19 @@ from fedinet.errors import Conflict, ValidationError
 from fedinet.models import Actor, User
 
 __all__ = [
+    "SYSTEM_USERNAME",
     "CreatedMember",
     "create_member",
     "ensure_instance_actor",
+    "ensure_system_account",
     "validate_email",
     "validate_password",
     "validate_username",
 ]
+
+# The instance's system account: it writes the direct messages that carry follow notes
+# to people on servers (and in clients) that do not show them otherwise.
+SYSTEM_USERNAME = "fedinet"
 
 # Mastodon's rule for local usernames: letters, digits and underscore, at most 30.
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_]{1,30}$")
@@ -197,3 +203,37 @@ async def ensure_instance_actor(conn: Connection, settings: Settings) -> Actor:
             actor_type="Application",
             discoverable=False,
         )
+
+
+async def ensure_system_account(conn: Connection, settings: Settings) -> Actor:
+    """The system account ``@fedinet``, created on first start (no login, no password)."""
+    existing = await actors_db.get_local_actor_by_username(conn, SYSTEM_USERNAME)
+    if existing is not None:
+        return existing
+    ids = local_actor_ids(settings.url, SYSTEM_USERNAME)
+    async with conn.transaction():
+        await advisory_xact_lock(conn, ids.uri)
+        existing = await actors_db.get_local_actor_by_username(conn, SYSTEM_USERNAME)
+        if existing is not None:
+            return existing
+        actor = await _insert_local_actor(
+            conn,
+            ids,
+            username=SYSTEM_USERNAME,
+            domain=settings.domain,
+            actor_type="Service",
+            discoverable=False,
+        )
+        await actors_db.set_display(
+            conn,
+            actor.id,
+            display_name="fedinet notes",
+            summary=(
+                "<p>I carry personal notes between people on this server and elsewhere. "
+                "Members here read follow requests that come with a note; "
+                "reply to my messages to add yours.</p>"
+            ),
+        )
+        refreshed = await actors_db.get_actor_by_id(conn, actor.id)
+        assert refreshed is not None
+        return refreshed

@@ -22,6 +22,8 @@ from fedinet.db.instance import UserCounts
 from fedinet.db.types import Executor
 from fedinet.errors import Gone, NotFound, ValidationError
 from fedinet.models import Actor
+from fedinet.services.accounts import SYSTEM_USERNAME
+from fedinet.vocabulary import MOTIVES
 
 __all__ = [
     "NODEINFO_2_1_PROFILE",
@@ -66,6 +68,8 @@ async def get_local_member(db: Executor, username: str) -> Actor:
     actor = await actors_db.get_local_actor_by_username(db, username)
     if actor is None:
         raise NotFound(f"no member is called {username!r} here")
+    if actor.username == SYSTEM_USERNAME and actor.actor_type == "Service":
+        return actor  # the system account has no login, but others must find it
     user = await users_db.get_user_by_actor_id(db, actor.id)
     if user is None or not user.approved:
         raise NotFound(f"no member is called {username!r} here")
@@ -186,13 +190,20 @@ def open_registrations(registration_mode: Any) -> bool:
 
 
 def motive_metadata() -> dict[str, Any]:
-    """Hook: NodeInfo ``metadata`` about members' motives.
-
-    The motive vocabulary is not defined yet. When it is, this returns its terms (merged
-    into ``metadata``) so that other servers and directories can read them. Empty until
-    then.
-    """
-    return {}
+    """NodeInfo ``metadata`` about members' motives: the shared vocabulary, so that other
+    servers and directories can match on it, and the follow-note extension's version."""
+    return {
+        "motives": [
+            {
+                "key": motive.key,
+                "label": motive.label,
+                "description": motive.description,
+                "privateByDefault": motive.sensitive,
+            }
+            for motive in MOTIVES
+        ],
+        "followNotes": {"version": 1, "policies": ["strict", "standard", "open"]},
+    }
 
 
 def nodeinfo_document(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -120,7 +120,10 @@ async def post_status(
     sensitive: bool = False,
     language: str | None = None,
     in_reply_to_id: int | None = None,
+    addressed: Sequence[Actor] = (),
 ) -> Status:
+    """Post a status. ``addressed`` are recipients named by the caller rather than by an
+    @mention the text parser must find (the system account's direct messages)."""
     if visibility not in VISIBILITIES:
         raise ValidationError(
             f"visibility must be one of {', '.join(VISIBILITIES)}", field="visibility"
@@ -132,6 +135,7 @@ async def post_status(
         if parent is None or parent.deleted_at is not None:
             raise NotFound("the status you reply to does not exist", reason="in_reply_to")
     mentions = await _mentioned(text, resolve)
+    mentions += [a for a in addressed if all(m.id != a.id for m in mentions)]
     if parent is not None and parent.actor_id != author.id:
         parent_author = await actors_db.get_actor_by_id(conn, parent.actor_id)
         if parent_author is not None and all(m.id != parent_author.id for m in mentions):

@@ -46,6 +46,8 @@ def error_response(exc: errors.FedinetError) -> JSONResponse:
     body: dict[str, object] = {"error": exc.message, "reason": exc.reason}
     if isinstance(exc, errors.ValidationError) and exc.field:
         body["field"] = exc.field
+    if isinstance(exc, errors.NoteRefused):
+        body["hint"] = exc.hint
     headers = {}
     if isinstance(exc, errors.RateLimited):
         headers["Retry-After"] = str(exc.retry_after)

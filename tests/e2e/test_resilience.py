@@ -104,6 +104,7 @@ def test_a_killed_worker_loses_nothing(new_database: DatabaseFactory, tmp_path: 
             "type": "Follow",
             "actor": zed.uri,
             "object": alice.uri,
+            "content": "<p>Hi alice, we met at the allotment open day and talked seeds.</p>",
         }
         body = json.dumps(follow).encode()
         inbox = f"{a.url}/users/alice/inbox"

@@ -35,10 +35,17 @@ async def remote_actor(runtime: Runtime, name: str) -> Actor:
     )
 
 
-async def member(runtime: Runtime, name: str, *, locked: bool = True) -> Actor:
+async def member(
+    runtime: Runtime, name: str, *, locked: bool = True, policy: str = "open"
+) -> Actor:
+    """A local member; ``policy`` is the follow-note policy (open: notes optional, so
+    these tests see Mastodon's plain follow behaviour)."""
     async with runtime.pool.acquire() as conn:
         created = await create_member(
             conn, runtime.settings, username=name, email=f"{name}@example.org"
+        )
+        await conn.execute(
+            "UPDATE users SET follow_note_policy = $2 WHERE id = $1", created.user.id, policy
         )
         if not locked:
             await conn.execute(
@@ -103,6 +110,23 @@ async def test_follow_of_a_locked_member_waits_for_approval(runtime: Runtime) ->
     )
     assert kinds == ["follow_request"]
     assert await runtime.pool.fetchval("SELECT count(*) FROM deliveries") == 0
+
+
+async def test_follow_without_a_note_to_a_strict_member_awaits_one(runtime: Runtime) -> None:
+    alice = await member(runtime, "alice", policy="strict")
+    bob = await remote_actor(runtime, "bob")
+    assert (await deliver(runtime, bob, {"type": "Follow", "object": alice.uri})).startswith("done")
+    follow = await follows_db.get_follow(runtime.pool, bob.id, alice.id)
+    assert follow is not None and follow.state == "awaiting_note"
+    # no follow_request notification yet: the member only sees requests with notes
+    assert await runtime.pool.fetchval("SELECT count(*) FROM notifications") == 0
+    ask = await runtime.pool.fetchrow(
+        "SELECT a.body, d.inbox_uri FROM deliveries d JOIN activities a ON a.id = d.activity_id"
+    )
+    assert ask["inbox_uri"] == bob.inbox_uri
+    assert ask["body"]["type"] == "Create"
+    assert ask["body"]["object"]["to"] == [bob.uri]
+    assert "personal note" in ask["body"]["object"]["content"]
 
 
 async def test_follow_of_an_unlocked_member_is_accepted_and_answered(runtime: Runtime) -> None:

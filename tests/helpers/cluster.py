@@ -189,7 +189,11 @@ class Instance:
 def follow_and_accept(follower: Member, followee: Member) -> dict[str, object]:
     """``follower`` follows ``followee`` (locked), who accepts; returns the account."""
     account = follower.find(followee)
-    relationship = follower.post(f"/api/v1/accounts/{account['id']}/follow")
+    note = (
+        f"Hi {followee.username}! I have been enjoying what you share on "
+        f"{followee.instance.domain} and would love to follow along."
+    )
+    relationship = follower.post(f"/api/v1/accounts/{account['id']}/follow", note=note)
     assert relationship["requested"] is True and relationship["following"] is False
 
     def request_arrived() -> list[dict[str, object]]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from fedinet.ap.activities import object_id
+from fedinet.ap.sanitize import html_to_text, sanitize_html
+from fedinet.db import actors as actors_db
 from fedinet.db import follows as follows_db
 from fedinet.db import interactions as interactions_db
 from fedinet.db.inbox import InboxItem
@@ -14,6 +16,7 @@ from fedinet.federation.handlers._common import activity_actor, local_actor
 from fedinet.federation.processing import handles
 from fedinet.models import Actor, Follow
 from fedinet.runtime import Runtime
+from fedinet.services.follows import record_refusal
 
 __all__ = ["handle_accept", "handle_reject"]
 
@@ -54,3 +57,15 @@ async def handle_reject(runtime: Runtime, item: InboxItem) -> None:
             raise BadActivity("this Reject answers no follow request of ours")
         await follows_db.delete_follow(conn, follow.follower_id, follow.followee_id)
         await interactions_db.remove_from_home_feeds_of(conn, follow.follower_id, answerer.id)
+        follower = await actors_db.get_actor_by_id(conn, follow.follower_id)
+        if follower is not None and follower.is_local:
+            content = item.body.get("content")
+            reason = item.body.get("refusalReason")
+            await record_refusal(
+                conn,
+                runtime.settings,
+                follower,
+                answerer,
+                reason=reason if isinstance(reason, str) else None,
+                message=html_to_text(sanitize_html(content)) if isinstance(content, str) else "",
+            )

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from fedinet.ap.sanitize import html_to_text
 from fedinet.db.inbox import InboxItem
 from fedinet.errors import BadActivity
 from fedinet.federation.handlers._common import activity_actor
 from fedinet.federation.notes import parse_note_of, store_remote_status
 from fedinet.federation.processing import handles
 from fedinet.runtime import Runtime
+from fedinet.services.follows import receive_note_reply
 
 __all__ = ["handle_create"]
 
@@ -23,4 +25,17 @@ async def handle_create(runtime: Runtime, item: InboxItem) -> None:
         raise BadActivity(f"Create of a {kind} is not supported")
     note = parse_note_of(author, obj, activity=item.body)  # checks attributedTo is the sender
     async with runtime.pool.acquire() as conn:
-        await store_remote_status(conn, author, note)
+        status = await store_remote_status(conn, author, note)
+        if status.visibility == "direct":
+            # A direct message from someone whose follow request awaits a note is the note.
+            await receive_note_reply(
+                conn, runtime.settings, author, _without_mentions(note.content)
+            )
+
+
+def _without_mentions(content: str) -> str:
+    """The text of a message, without the @mentions that address it."""
+    words = html_to_text(content).split()
+    while words and words[0].startswith("@"):
+        words.pop(0)
+    return " ".join(words)

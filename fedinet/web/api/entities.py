@@ -23,6 +23,7 @@ from fedinet.db.counts import AccountCounts, StatusCounts, ViewerFlags
 from fedinet.db.oauth import OAuthApp
 from fedinet.db.types import Executor
 from fedinet.models import Actor, Status, User
+from fedinet.vocabulary import MOTIVE_KEYS
 
 __all__ = [
     "DEFAULT_AVATAR_PATH",
@@ -131,6 +132,11 @@ def account_to_mastodon(actor: Actor, settings: Settings, counts: AccountCounts)
         "emojis": [],
         "roles": [],
         "fields": [] if gone else [_field(f) for f in actor.fields if isinstance(f, Mapping)],
+        # fedinet's extension: why the member is here (public motives only), interests and
+        # region; never a job or a profession.
+        "motives": [] if gone else list(actor.motives),
+        "interests": [] if gone else list(actor.interests),
+        "region": None if gone else actor.region,
     }
     if gone:
         account["suspended"] = True
@@ -158,7 +164,13 @@ def credential_account_to_mastodon(
         "indexable": actor.indexable,
         "hide_collections": False,
         "attribution_domains": [],
+        "private_motives": list(user.private_motives),
+        "follow_note_policy": user.follow_note_policy,
     }
+    # The member sees all their motives; others see only the public ones.
+    account["motives"] = [
+        key for key in MOTIVE_KEYS if key in actor.motives or key in user.private_motives
+    ]
     account["role"] = dict(_ADMIN_ROLE if user.is_admin else _EVERYONE_ROLE)
     return account
 

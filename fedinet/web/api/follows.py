@@ -7,14 +7,16 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from fedinet.db import actors as actors_db
+from fedinet.db import counts as counts_db
 from fedinet.db import follows as follows_db
+from fedinet.db import notes as notes_db
 from fedinet.errors import NotFound
 from fedinet.models import Actor
 from fedinet.runtime import Runtime
 from fedinet.services import blocks, follows
 from fedinet.web.api.auth import require_scope
 from fedinet.web.api.entities import load_accounts
-from fedinet.web.api.params import read_params
+from fedinet.web.api.params import first, read_params
 from fedinet.web.api.render import relationships_json
 
 __all__ = ["account_by_id", "routes"]
@@ -40,9 +42,14 @@ async def follow(request: Request) -> Response:
     me = await require_scope(request, "write:follows", "follow")
     runtime = _runtime(request)
     target = await account_by_id(runtime, request.path_params["id"])
-    await read_params(request)  # reblogs, notify, languages: accepted, not used yet
+    params = await read_params(request)  # reblogs, notify, languages: accepted, not used yet
+    intent = follows.FollowIntent(
+        note=first(params, "note") or "",
+        motive=first(params, "motive") or None,
+        connect_code=first(params, "connect_code") or None,
+    )
     async with runtime.pool.acquire() as conn:
-        await follows.follow(conn, runtime.settings, me.actor, target)
+        await follows.follow(conn, runtime.settings, me.actor, target, intent)
     return await _relationship(runtime, me.actor, target)
 
 
@@ -83,12 +90,37 @@ async def relationships(request: Request) -> Response:
 
 
 async def follow_requests(request: Request) -> Response:
+    """Pending requests; each Account also carries ``follow_request``: the note, the
+    motive, the shared ground and the requester's track record."""
     me = await require_scope(request, "read:follows", "follow")
     runtime = _runtime(request)
-    pending = await follows_db.list_pending_requests(runtime.pool, me.actor.id)
-    actors = [actor for _, actor in pending]
-    accounts = await load_accounts(runtime.pool, runtime.settings, actors)
-    return JSONResponse([accounts[actor.id] for actor in actors])
+    async with runtime.pool.acquire() as conn:
+        pending = await follows_db.list_pending_requests(conn, me.actor.id)
+        actors = [actor for _, actor in pending]
+        accounts = await load_accounts(conn, runtime.settings, actors)
+        result = []
+        for follow, actor in pending:
+            account = dict(accounts[actor.id])
+            ground = await follows.shared_ground(conn, me.actor, actor)
+            record = await notes_db.requester_record(conn, actor.id)
+            counts = await counts_db.count_account_stats(conn, [actor.id])
+            stats = counts.get(actor.id)
+            account["follow_request"] = {
+                "note": follow.note or "",
+                "motive": follow.motive,
+                "shared": ground.as_dict(),
+                "requester": {
+                    "following_count": stats.following if stats else 0,
+                    "followers_count": stats.followers if stats else 0,
+                    "requests_accepted": record.requests_accepted,
+                    "requests_refused": record.requests_refused,
+                    "created_at": account["created_at"],
+                    "repeated_notes": record.repeated_notes,
+                },
+                "requested_at": follow.created_at.isoformat(),
+            }
+            result.append(account)
+    return JSONResponse(result)
 
 
 async def authorize_request(request: Request) -> Response:
@@ -104,8 +136,11 @@ async def reject_request(request: Request) -> Response:
     me = await require_scope(request, "write:follows", "follow")
     runtime = _runtime(request)
     requester = await account_by_id(runtime, request.path_params["id"])
+    params = await read_params(request)
     async with runtime.pool.acquire() as conn:
-        await follows.reject_follow_request(conn, runtime.settings, me.actor, requester)
+        await follows.reject_follow_request(
+            conn, runtime.settings, me.actor, requester, reason=first(params, "reason") or None
+        )
     return await _relationship(runtime, me.actor, requester)
 
 
