@@ -223,6 +223,86 @@ async def follow(
     return await _follow_remote(conn, settings, follower, target, intent, existing, now)
 
 
+async def _log_refusal(
+    conn: Connection,
+    follower: Actor,
+    target: Actor,
+    note: str,
+    motive: str | None,
+    refusal: Refusal,
+) -> None:
+    """Keep a refused request in the history: it counts toward the sending limits and
+    the requester's track record."""
+    await notes_db.insert_request_note(
+        conn,
+        follower_id=follower.id,
+        followee_id=target.id,
+        note=note,
+        motive=motive,
+        outcome="refused",
+        refusal_reason=refusal.reason,
+    )
+
+
+async def _store_request(
+    conn: Connection,
+    follower: Actor,
+    target: Actor,
+    uri: str,
+    intent: FollowIntent,
+    *,
+    accepted: bool,
+    link_id: int | None = None,
+) -> Follow:
+    """The follow row with its note and motive, and its entry in the request history."""
+    made = await follows_db.insert_follow(
+        conn, uri=uri, follower_id=follower.id, followee_id=target.id, accepted=accepted
+    )
+    made = (
+        await follows_db.set_follow_note(
+            conn,
+            made.id,
+            note=intent.note or None,
+            motive=intent.motive,
+            state="accepted" if accepted else "pending",
+            connect_link_id=link_id,
+        )
+        or made
+    )
+    await notes_db.insert_request_note(
+        conn,
+        follower_id=follower.id,
+        followee_id=target.id,
+        note=intent.note,
+        motive=intent.motive,
+        outcome="accepted" if accepted else "pending",
+    )
+    return made
+
+
+async def _announce_request(
+    conn: Connection,
+    settings: Settings,
+    made: Follow,
+    follower: Actor,
+    target: Actor,
+    note: str,
+) -> None:
+    """Tell a local member about a new request: a notification, and (when it waits for
+    approval) the note by direct message, for clients that have no place for notes."""
+    await _notify_follow(conn, made, follower)
+    if note and made.state != "accepted":
+        ground = await shared_ground(conn, follower, target)
+        await bridge.tell_member(
+            conn,
+            settings,
+            target,
+            follower,
+            note,
+            bridge.shared_ground_text(ground.motives, ground.interests, ground.region),
+        )
+
+
 async def _follow_local(
     conn: Connection,
     settings: Settings,
@@ -246,53 +326,21 @@ async def _follow_local(
     if link is None:
         refusal = await _check(conn, follower, target, intent.note, policy, now)
         if refusal is not None:
-            await notes_db.insert_request_note(
-                conn,
-                follower_id=follower.id,
-                followee_id=target.id,
-                note=intent.note,
-                motive=intent.motive,
-                outcome="refused",
-                refusal_reason=refusal.reason,
-            )
+            await _log_refusal(conn, follower, target, intent.note, intent.motive, refusal)
             raise _refused(refusal)
     async with conn.transaction():
         uri = existing.uri if existing is not None else await mint_activity_uri(conn, settings)
-        accepted = link is not None or not target.manually_approves_followers
-        made = await follows_db.insert_follow(
-            conn, uri=uri, follower_id=follower.id, followee_id=target.id, accepted=accepted
-        )
-        made = (
-            await follows_db.set_follow_note(
-                conn,
-                made.id,
-                note=intent.note or None,
-                motive=intent.motive,
-                state="accepted" if accepted else "pending",
-                connect_link_id=link.id if link else None,
-            )
-            or made
-        )
-        await notes_db.insert_request_note(
+        made = await _store_request(
             conn,
-            follower_id=follower.id,
-            followee_id=target.id,
-            note=intent.note,
-            motive=intent.motive,
-            outcome="accepted" if accepted else "pending",
+            follower,
+            target,
+            uri,
+            intent,
+            accepted=link is not None or not target.manually_approves_followers,
+            link_id=link.id if link else None,
         )
         if existing is None:
-            await _notify_follow(conn, made, follower)
-            if intent.note and not accepted:
-                ground = await shared_ground(conn, follower, target)
-                await bridge.tell_member(
-                    conn,
-                    settings,
-                    target,
-                    follower,
-                    intent.note,
-                    bridge.shared_ground_text(ground.motives, ground.interests, ground.region),
-                )
+            await _announce_request(conn, settings, made, follower, target, intent.note)
         return made
 
 
@@ -310,34 +358,11 @@ async def _follow_remote(
     if target.follow_note_policy is not None and not intent.connect_code:
         refusal = await _check(conn, follower, target, intent.note, target.follow_note_policy, now)
         if refusal is not None:
-            await notes_db.insert_request_note(
-                conn,
-                follower_id=follower.id,
-                followee_id=target.id,
-                note=intent.note,
-                motive=intent.motive,
-                outcome="refused",
-                refusal_reason=refusal.reason,
-            )
+            await _log_refusal(conn, follower, target, intent.note, intent.motive, refusal)
             raise _refused(refusal)
     async with conn.transaction():
         uri = existing.uri if existing is not None else await mint_activity_uri(conn, settings)
-        made = await follows_db.insert_follow(
-            conn, uri=uri, follower_id=follower.id, followee_id=target.id, accepted=False
-        )
-        made = (
-            await follows_db.set_follow_note(
-                conn, made.id, note=intent.note or None, motive=intent.motive, state="pending"
-            )
-            or made
-        )
-        await notes_db.insert_request_note(
-            conn,
-            follower_id=follower.id,
-            followee_id=target.id,
-            note=intent.note,
-            motive=intent.motive,
-        )
+        made = await _store_request(conn, follower, target, uri, intent, accepted=False)
         await publish(
             conn,
             settings,
@@ -437,63 +462,55 @@ async def receive_follow(
                 return await _await_note(conn, settings, follower, target, follow_uri, existing)
             refusal = await _check(conn, follower, target, intent.note, policy, now)
             if refusal is not None:
-                await notes_db.insert_request_note(
-                    conn,
-                    follower_id=follower.id,
-                    followee_id=target.id,
-                    note=intent.note,
-                    motive=intent.motive,
-                    outcome="refused",
-                    refusal_reason=refusal.reason,
-                )
-                await _send_reject(
+                await _refuse_remote(
                     conn,
                     settings,
-                    target,
                     follower,
+                    target,
                     follow_uri,
-                    content=f"{refusal.message} {refusal.hint}",
-                    reason=refusal.reason,
+                    intent.note,
+                    refusal,
+                    intent.motive,
                 )
                 return None
-        accepted = link is not None or not target.manually_approves_followers
-        made = await follows_db.insert_follow(
-            conn, uri=follow_uri, follower_id=follower.id, followee_id=target.id, accepted=accepted
-        )
-        made = (
-            await follows_db.set_follow_note(
-                conn,
-                made.id,
-                note=intent.note or None,
-                motive=intent.motive,
-                state="accepted" if accepted else "pending",
-                connect_link_id=link.id if link else None,
-            )
-            or made
-        )
-        await notes_db.insert_request_note(
+        made = await _store_request(
             conn,
-            follower_id=follower.id,
-            followee_id=target.id,
-            note=intent.note,
-            motive=intent.motive,
-            outcome="accepted" if accepted else "pending",
+            follower,
+            target,
+            follow_uri,
+            intent,
+            accepted=link is not None or not target.manually_approves_followers,
+            link_id=link.id if link else None,
         )
-        if accepted:
+        if made.state == "accepted":
             await _send_accept(conn, settings, made, follower, target)
         if existing is None or existing.state == "awaiting_note":
-            await _notify_follow(conn, made, follower)
-            if intent.note and not accepted:
-                ground = await shared_ground(conn, follower, target)
-                await bridge.tell_member(
-                    conn,
-                    settings,
-                    target,
-                    follower,
-                    intent.note,
-                    bridge.shared_ground_text(ground.motives, ground.interests, ground.region),
-                )
+            await _announce_request(conn, settings, made, follower, target, intent.note)
         return made
+
+
+async def _refuse_remote(
+    conn: Connection,
+    settings: Settings,
+    follower: Actor,
+    target: Actor,
+    follow_uri: str,
+    note: str,
+    refusal: Refusal,
+    motive: str | None = None,
+) -> None:
+    """Refuse a remote request for its note: kept in the history, and answered with a
+    Reject that says which rule failed and how to write a better note."""
+    await _log_refusal(conn, follower, target, note, motive, refusal)
+    await _send_reject(
+        conn,
+        settings,
+        target,
+        follower,
+        follow_uri,
+        content=f"{refusal.message} {refusal.hint}",
+        reason=refusal.reason,
+    )
 
 
 async def _await_note(
@@ -553,24 +570,7 @@ async def receive_note_reply(
                 continue
             async with conn.transaction():
                 await follows_db.delete_follow(conn, requester.id, target.id)
-                await notes_db.insert_request_note(
-                    conn,
-                    follower_id=requester.id,
-                    followee_id=target.id,
-                    note=note,
-                    motive=None,
-                    outcome="refused",
-                    refusal_reason=refusal.reason,
-                )
-                await _send_reject(
-                    conn,
-                    settings,
-                    target,
-                    requester,
-                    waiting.uri,
-                    content=f"{refusal.message} {refusal.hint}",
-                    reason=refusal.reason,
-                )
+                await _refuse_remote(conn, settings, requester, target, waiting.uri, note, refusal)
             continue
         await receive_follow(conn, settings, requester, target, waiting.uri, intent, now=now)
         completed += 1
