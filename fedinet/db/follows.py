@@ -19,6 +19,7 @@ __all__ = [
     "insert_follow",
     "list_awaiting_from",
     "list_expired_awaiting",
+    "list_followed_by_both",
     "list_follower_inboxes",
     "list_followers",
     "list_following",
@@ -276,3 +277,22 @@ async def list_expired_awaiting(db: Executor, before: datetime, *, limit: int) -
         limit,
     )
     return [_from_row(row) for row in rows]
+
+
+async def list_followed_by_both(db: Executor, a: int, b: int, *, limit: int) -> list[str]:
+    """``user@domain`` of accounts both ``a`` and ``b`` follow."""
+    rows = await db.fetch(
+        """
+        SELECT t.username || '@' || t.domain AS acct
+        FROM follows f1
+        JOIN follows f2 ON f2.followee_id = f1.followee_id
+        JOIN actors t ON t.id = f1.followee_id
+        WHERE f1.follower_id = $1 AND f2.follower_id = $2
+          AND f1.state = 'accepted' AND f2.state = 'accepted'
+        ORDER BY f1.id DESC LIMIT $3
+        """,
+        a,
+        b,
+        limit,
+    )
+    return [row["acct"] for row in rows]

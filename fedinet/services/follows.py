@@ -75,9 +75,16 @@ class SharedGround:
     motives: list[str]
     interests: list[str]
     region: str | None
+    mutual_follows: list[str]
+    """Handles of accounts both follow (a few)."""
 
     def as_dict(self) -> dict[str, Any]:
-        return {"motives": self.motives, "interests": self.interests, "region": self.region}
+        return {
+            "motives": self.motives,
+            "interests": self.interests,
+            "region": self.region,
+            "mutual_follows": self.mutual_follows,
+        }
 
 
 def follow_object(follow: Follow, follower: Actor, followee: Actor) -> dict[str, Any]:
@@ -92,6 +99,7 @@ async def shared_ground(conn: Connection, a: Actor, b: Actor) -> SharedGround:
         motives=[m for m in MOTIVE_KEYS if m in a.motives and m in b.motives],
         interests=[tag for tag in a.interests if tag in b.interests],
         region=same_region,
+        mutual_follows=await follows_db.list_followed_by_both(conn, a.id, b.id, limit=5),
     )
 
 
@@ -369,6 +377,7 @@ async def _follow_remote(
             follower,
             lambda activity_id: _follow_document(activity_id, follower, target, intent),
             object_uri=target.uri,
+            visibility="direct",  # the note is for the two of them
             inboxes=[target.inbox_uri] if target.inbox_uri else [],
             uri=uri,
         )
@@ -405,6 +414,7 @@ async def _send_reject(
         followee,
         build,
         object_uri=follow_uri,
+        visibility="direct",
         inboxes=[follower.inbox_uri] if follower.inbox_uri else [],
     )
 
@@ -421,6 +431,7 @@ async def _send_accept(
         followee,
         lambda activity_id: accept_activity(activity_id, followee.uri, embedded),
         object_uri=made.uri,
+        visibility="direct",
         inboxes=[follower.inbox_uri] if follower.inbox_uri else [],
     )
 

@@ -213,6 +213,11 @@ async def activity_object(request: Request) -> Response:
     if activity.visibility not in ("public", "unlisted"):
         viewer = await _viewer(request)
         recipients = {*(_as_list(activity.body.get("to"))), *(_as_list(activity.body.get("cc")))}
+        # a Follow, Accept or Reject is for the two parties: its object's side too
+        inner = activity.body.get("object")
+        recipients.add(inner if isinstance(inner, str) else None)
+        if isinstance(inner, dict):
+            recipients.add(inner.get("actor"))
         if viewer is None or (viewer.id != activity.actor_id and viewer.uri not in recipients):
             raise NotFound("there is no such activity")
     elif runtime.settings.authorized_fetch:

@@ -254,3 +254,21 @@ def test_a_generic_note_from_another_server_is_rejected_with_its_reason(
     assert reject["refusalReason"] == "note_generic"
     assert reject["content"]
     assert requests_of(lena) == []
+
+
+def test_private_motives_are_shown_to_accepted_followers_only(
+    pair: tuple[Instance, Instance],
+) -> None:
+    a, _ = pair
+    nia, omar, pia = a.member("nia"), a.member("omar"), a.member("pia")
+    me = profile(nia, **{"motives[]": ["friendship", "spiritual"], "interests[]": ["tea"]})
+    assert me["source"]["private_motives"] == ["spiritual"]
+    note = "Hello nia, your posts about tea ceremonies have been a calm part of my week."
+    follow(omar, me["id"], note=note)
+    request = eventually(lambda: requests_of(nia), what="omar's request")[0]
+    assert request["follow_request"]["note"] == note
+    nia.post(f"/api/v1/follow_requests/{request['id']}/authorize")
+    assert omar.get(f"/api/v1/accounts/{me['id']}")["motives"] == ["spiritual", "friendship"]
+    assert pia.get(f"/api/v1/accounts/{me['id']}")["motives"] == ["friendship"]
+    anonymous = httpx.get(f"{a.url}/api/v1/accounts/{me['id']}", timeout=30).json()
+    assert anonymous["motives"] == ["friendship"]

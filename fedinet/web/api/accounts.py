@@ -20,12 +20,14 @@ from starlette.routing import BaseRoute, Route
 from fedinet.config import Settings
 from fedinet.db import actors as actors_db
 from fedinet.db import counts as counts_db
+from fedinet.db import follows as follows_db
 from fedinet.db import users as users_db
 from fedinet.db.counts import AccountCounts
 from fedinet.db.types import Executor
 from fedinet.errors import NotFound
 from fedinet.models import Actor
 from fedinet.runtime import Runtime
+from fedinet.vocabulary import MOTIVE_KEYS
 from fedinet.web.api.auth import authorize_if_got_token, require_scope
 from fedinet.web.api.entities import (
     DEFAULT_AVATAR_PATH,
@@ -79,13 +81,26 @@ async def verify_credentials(request: Request) -> Response:
 
 async def get_account(request: Request) -> Response:
     """``GET /api/v1/accounts/:id``: public; a token, if given, needs ``read:accounts``."""
-    await authorize_if_got_token(request, "read", "read:accounts")
+    credentials = await authorize_if_got_token(request, "read", "read:accounts")
     db = _runtime(request).pool
     raw_id = request.path_params["id"]
     valid = raw_id.isdigit() and int(raw_id) < 2**63
     actor = await actors_db.get_actor_by_id(db, int(raw_id)) if valid else None
     actor = await _visible_account(db, actor)
-    return JSONResponse(await load_account(db, _settings(request), actor))
+    entity = await load_account(db, _settings(request), actor)
+    viewer = credentials.actor if credentials is not None else None
+    if viewer is not None and actor.is_local:
+        # Private motives are shown to accepted followers (and the member), never others.
+        follow = await follows_db.get_follow(db, viewer.id, actor.id)
+        if viewer.id == actor.id or (follow is not None and follow.state == "accepted"):
+            user = await users_db.get_user_by_actor_id(db, actor.id)
+            if user is not None:
+                entity["motives"] = [
+                    key
+                    for key in MOTIVE_KEYS
+                    if key in actor.motives or key in user.private_motives
+                ]
+    return JSONResponse(entity)
 
 
 async def lookup_account(request: Request) -> Response:
