@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -33,20 +35,25 @@ FAST_SERVER_SETTINGS = {
 
 
 @pytest.fixture(scope="session")
-def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """DSN of the PostgreSQL server (its ``postgres`` database)."""
+def pg_server() -> Iterator[str]:
+    """DSN of the PostgreSQL server (its ``postgres`` database).
+
+    Its data lives outside pytest's temporary folder on purpose: every pytest process
+    that starts resets that folder's root to mode 0700, which would lock the server's
+    own user (PostgreSQL does not run as root) out of a concurrently running session.
+    """
     external = os.environ.get("FEDINET_TEST_DATABASE_URL")
     if external:
         yield external
         return
-    server = EmbeddedPostgres(
-        tmp_path_factory.mktemp("pg") / "postgres", server_settings=FAST_SERVER_SETTINGS
-    )
+    home = Path(tempfile.mkdtemp(prefix="fedinet-test-pg-"))
+    server = EmbeddedPostgres(home / "postgres", server_settings=FAST_SERVER_SETTINGS)
     dsn = server.acquire()
     try:
         yield dsn
     finally:
         server.release()
+        shutil.rmtree(home, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
