@@ -9,6 +9,7 @@ from fedinet.db.types import Executor, Record
 from fedinet.models import Status
 
 __all__ = [
+    "add_status_audience",
     "count_statuses",
     "get_reblog",
     "get_status_by_id",
@@ -16,6 +17,7 @@ __all__ = [
     "get_statuses_by_ids",
     "insert_status",
     "list_mentioned_actor_ids",
+    "list_status_audience",
     "list_status_tags",
     "list_statuses_by_actor",
     "mark_status_deleted",
@@ -227,3 +229,29 @@ async def count_statuses(db: Executor, actor_id: int) -> int:
 async def get_statuses_by_ids(db: Executor, status_ids: list[int]) -> dict[int, Status]:
     rows = await db.fetch("SELECT * FROM statuses WHERE id = ANY($1::bigint[])", status_ids)
     return {row["id"]: status_from_row(row) for row in rows}
+
+
+async def add_status_audience(db: Executor, status_id: int, inbox_uri: str) -> None:
+    await db.execute(
+        "INSERT INTO status_audiences (status_id, inbox_uri) VALUES ($1, $2) "
+        "ON CONFLICT DO NOTHING",
+        status_id,
+        inbox_uri,
+    )
+
+
+async def list_status_audience(db: Executor, status_id: int) -> list[str]:
+    """Inboxes of servers that fetched ``status_id`` or hold a boost of it."""
+    rows = await db.fetch(
+        """
+        SELECT inbox_uri FROM status_audiences WHERE status_id = $1
+        UNION
+        SELECT coalesce(a.shared_inbox_uri, a.inbox_uri)
+        FROM statuses b JOIN actors a ON a.id = b.actor_id
+        WHERE b.reblog_of_id = $1 AND NOT a.is_local
+          AND coalesce(a.shared_inbox_uri, a.inbox_uri) IS NOT NULL
+        ORDER BY 1
+        """,
+        status_id,
+    )
+    return [row[0] for row in rows]

@@ -193,6 +193,17 @@ async def post_status(
     return status
 
 
+async def _reach(
+    conn: Connection, author: Actor, status: Status, mentions: list[Actor]
+) -> list[str]:
+    """Everyone an edit or deletion of ``status`` must reach: its audience, and for
+    public statuses also the servers that fetched it or boosted it."""
+    inboxes = await audience_inboxes(conn, author, status.visibility, mentions)
+    if status.visibility in ("public", "unlisted"):
+        inboxes += await statuses_db.list_status_audience(conn, status.id)
+    return list(dict.fromkeys(inboxes))
+
+
 async def _own_status(conn: Connection, author: Actor, status_id: int) -> Status:
     status = await statuses_db.get_status_by_id(conn, status_id)
     if status is None or status.deleted_at is not None:
@@ -250,7 +261,7 @@ async def edit_status(
             lambda activity_id: update_activity(activity_id, author.uri, note),
             object_uri=edited.uri,
             visibility=edited.visibility,
-            inboxes=await audience_inboxes(conn, author, edited.visibility, mentions),
+            inboxes=await _reach(conn, author, edited, mentions),
         )
     return edited
 
@@ -265,6 +276,7 @@ async def delete_status(
             await unreblog(conn, settings, author, status.reblog_of_id)
             return status
         to, cc = addressing_for(status.visibility, _followers(author), [m.uri for m in mentions])
+        inboxes = await _reach(conn, author, status, mentions)
         await statuses_db.mark_status_deleted(conn, status.id)
         await publish(
             conn,
@@ -273,7 +285,7 @@ async def delete_status(
             lambda activity_id: delete_activity(activity_id, author.uri, status.uri, to, cc),
             object_uri=status.uri,
             visibility=status.visibility,
-            inboxes=await audience_inboxes(conn, author, status.visibility, mentions),
+            inboxes=inboxes,
         )
     return status
 

@@ -200,6 +200,10 @@ async def status_object(request: Request) -> Response:
     async with runtime.pool.acquire() as conn:
         if not await visible_to(conn, status, viewer):
             raise NotFound("there is no such status")
+        inbox = viewer.shared_inbox_uri or viewer.inbox_uri if viewer is not None else None
+        if viewer is not None and not viewer.is_local and inbox:
+            # That server now holds the status: it must hear of edits and deletion.
+            await statuses_db.add_status_audience(conn, status.id, inbox)
         note = await note_for(conn, runtime.settings, status, actor)
     return _json({"@context": context(), **note})
 

@@ -139,3 +139,28 @@ def test_three_instance_announce_and_delete_chain(cluster: dict[str, Instance]) 
         lambda: not [s for s in erin.home() if s.get("reblog")],
         what="the Undo(Announce) on A",
     )
+
+
+def test_a_deletion_reaches_servers_that_only_saw_a_boost(cluster: dict[str, Instance]) -> None:
+    a, b, c = cluster["a"], cluster["b"], cluster["c"]
+    hana, ivo, jon = a.member("hana"), b.member("ivo"), c.member("jon")
+    follow_and_accept(hana, jon)  # hana@A follows jon@C; nobody on A follows ivo@B
+    post = ivo.post("/api/v1/statuses", status="Ivo's post that will be deleted")
+    found = jon.get("/api/v2/search", q=post["uri"], resolve="true")["statuses"]
+    jon.post(f"/api/v1/statuses/{found[0]['id']}/reblog")
+    eventually(
+        lambda: [s for s in hana.home() if s.get("reblog") and s["reblog"]["uri"] == post["uri"]],
+        what="the boost on A",
+    )
+    # B knows A fetched the post (signed fetch), so the Delete reaches A as well as C.
+    ivo.delete(f"/api/v1/statuses/{post['id']}")
+    eventually(
+        lambda: (
+            not [s for s in hana.home() if s.get("reblog") and s["reblog"]["uri"] == post["uri"]]
+        ),
+        what="the deletion on A",
+    )
+    eventually(
+        lambda: not [s for s in jon.home() if s.get("reblog")],
+        what="the deletion on C",
+    )
