@@ -45,6 +45,8 @@ class Actor:
     region: str | None = None
     follow_note_policy: str | None = None
     """``strict``, ``standard`` or ``open``; None when the server does not say."""
+    hide_collections: bool = False
+    """Whether the followers and following lists are hidden (their counts stay public)."""
 
     @property
     def acct(self) -> str:

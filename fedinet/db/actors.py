@@ -23,6 +23,7 @@ __all__ = [
     "mark_remote_actor_deleted",
     "replace_remote_keys",
     "set_display",
+    "set_hide_collections",
     "update_local_profile",
     "upsert_remote_actor",
 ]
@@ -323,4 +324,12 @@ async def set_display(db: Executor, actor_id: int, *, display_name: str, summary
         actor_id,
         display_name,
         summary,
+    )
+
+
+async def set_hide_collections(db: Executor, actor_id: int, hide: bool) -> None:
+    await db.execute(
+        "UPDATE actors SET hide_collections = $2, updated_at = now() WHERE id = $1 AND is_local",
+        actor_id,
+        hide,
     )

@@ -54,6 +54,8 @@ class ProfileChange:
     region: str | None = None
     """Coarse and self-declared; an empty string removes it."""
     follow_note_policy: str | None = None
+    hide_collections: bool | None = None
+    """Hide the followers and following lists (counts stay public)."""
 
 
 def normalize_interests(values: Sequence[str]) -> list[str]:
@@ -157,6 +159,11 @@ async def update_profile(
             follow_note_policy=policy,
         )
         assert updated is not None
+        if change.hide_collections is not None:
+            await actors_db.set_hide_collections(conn, updated.id, change.hide_collections)
+            refreshed = await actors_db.get_actor_by_id(conn, updated.id)
+            assert refreshed is not None
+            updated = refreshed
         new_user = await users_db.set_note_settings(
             conn, user.id, private_motives=private, follow_note_policy=policy
         )

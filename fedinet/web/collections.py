@@ -67,6 +67,16 @@ async def _uri_collection(request: Request, which: str) -> Response:
         else await follows_db.count_following(runtime.pool, actor.id)
     )
     page = _page_number(request)
+    if actor.hide_collections:
+        # The member hides the list: the count stays public, the items do not.
+        return _json(
+            {
+                "@context": "https://www.w3.org/ns/activitystreams",
+                "id": collection_id,
+                "type": "OrderedCollection",
+                "totalItems": count,
+            }
+        )
     if page is None:
         return _json(
             {

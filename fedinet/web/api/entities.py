@@ -127,7 +127,7 @@ def account_to_mastodon(actor: Actor, settings: Settings, counts: AccountCounts)
         "last_status_at": (
             None if counts.last_status_at is None else counts.last_status_at.isoformat()
         ),
-        "hide_collections": False,
+        "hide_collections": actor.hide_collections,
         "noindex": not actor.indexable if actor.is_local else None,
         "emojis": [],
         "roles": [],
@@ -162,7 +162,7 @@ def credential_account_to_mastodon(
         "follow_requests_count": follow_requests_count,
         "discoverable": actor.discoverable,
         "indexable": actor.indexable,
-        "hide_collections": False,
+        "hide_collections": actor.hide_collections,
         "attribution_domains": [],
         "private_motives": list(user.private_motives),
         "follow_note_policy": user.follow_note_policy,

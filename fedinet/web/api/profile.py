@@ -56,6 +56,7 @@ async def update_credentials(request: Request) -> Response:
         interests=_list(params, "interests"),
         region=first(params, "region"),
         follow_note_policy=first(params, "follow_note_policy"),
+        hide_collections=_flag(params, "hide_collections"),
     )
     async with runtime.pool.acquire() as conn:
         actor, user = await update_profile(conn, runtime.settings, me.actor, me.user, change)
