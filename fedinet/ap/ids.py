@@ -31,11 +31,10 @@ class LocalActorIds:
     ed25519_key: str
 
 
-def local_actor_ids(base_url: str, username: str) -> LocalActorIds:
-    uri = f"{base_url}/users/{username}"
+def _actor_ids(base_url: str, uri: str, url: str) -> LocalActorIds:
     return LocalActorIds(
         uri=uri,
-        url=f"{base_url}/@{username}",
+        url=url,
         inbox=f"{uri}/inbox",
         outbox=f"{uri}/outbox",
         shared_inbox=f"{base_url}/inbox",
@@ -45,22 +44,14 @@ def local_actor_ids(base_url: str, username: str) -> LocalActorIds:
         main_key=f"{uri}#main-key",
         ed25519_key=f"{uri}#ed25519-key",
     )
+
+
+def local_actor_ids(base_url: str, username: str) -> LocalActorIds:
+    return _actor_ids(base_url, f"{base_url}/users/{username}", f"{base_url}/@{username}")
 
 
 def instance_actor_ids(base_url: str) -> LocalActorIds:
-    uri = f"{base_url}{INSTANCE_ACTOR_PATH}"
-    return LocalActorIds(
-        uri=uri,
-        url=f"{base_url}/about",
-        inbox=f"{uri}/inbox",
-        outbox=f"{uri}/outbox",
-        shared_inbox=f"{base_url}/inbox",
-        followers=f"{uri}/followers",
-        following=f"{uri}/following",
-        featured=f"{uri}/collections/featured",
-        main_key=f"{uri}#main-key",
-        ed25519_key=f"{uri}#ed25519-key",
-    )
+    return _actor_ids(base_url, f"{base_url}{INSTANCE_ACTOR_PATH}", f"{base_url}/about")
 
 
 def status_uri(base_url: str, username: str, status_id: int) -> str:

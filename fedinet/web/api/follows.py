@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from fedinet.config import Settings
 from fedinet.db import actors as actors_db
 from fedinet.db import counts as counts_db
 from fedinet.db import follows as follows_db
 from fedinet.db import notes as notes_db
+from fedinet.db.types import Connection
 from fedinet.errors import NotFound
 from fedinet.models import Actor
 from fedinet.runtime import Runtime
@@ -53,31 +57,22 @@ async def follow(request: Request) -> Response:
     return await _relationship(runtime, me.actor, target)
 
 
-async def unfollow(request: Request) -> Response:
-    me = await require_scope(request, "write:follows", "follow")
-    runtime = _runtime(request)
-    target = await account_by_id(runtime, request.path_params["id"])
-    async with runtime.pool.acquire() as conn:
-        await follows.unfollow(conn, runtime.settings, me.actor, target)
-    return await _relationship(runtime, me.actor, target)
+Action = Callable[[Connection, Settings, Actor, Actor], Awaitable[None]]
 
 
-async def block(request: Request) -> Response:
-    me = await require_scope(request, "write:blocks", "follow")
-    runtime = _runtime(request)
-    target = await account_by_id(runtime, request.path_params["id"])
-    async with runtime.pool.acquire() as conn:
-        await blocks.block(conn, runtime.settings, me.actor, target)
-    return await _relationship(runtime, me.actor, target)
+def _relationship_action(action: Action, scope: str) -> Callable[[Request], Awaitable[Response]]:
+    """An endpoint that applies ``action`` (me, the account in the path) and answers with
+    the Relationship afterwards."""
 
+    async def endpoint(request: Request) -> Response:
+        me = await require_scope(request, scope, "follow")
+        runtime = _runtime(request)
+        target = await account_by_id(runtime, request.path_params["id"])
+        async with runtime.pool.acquire() as conn:
+            await action(conn, runtime.settings, me.actor, target)
+        return await _relationship(runtime, me.actor, target)
 
-async def unblock(request: Request) -> Response:
-    me = await require_scope(request, "write:blocks", "follow")
-    runtime = _runtime(request)
-    target = await account_by_id(runtime, request.path_params["id"])
-    async with runtime.pool.acquire() as conn:
-        await blocks.unblock(conn, runtime.settings, me.actor, target)
-    return await _relationship(runtime, me.actor, target)
+    return endpoint
 
 
 async def relationships(request: Request) -> Response:
@@ -147,9 +142,21 @@ async def reject_request(request: Request) -> Response:
 routes: list[BaseRoute] = [
     Route("/api/v1/accounts/relationships", relationships, methods=["GET"]),
     Route("/api/v1/accounts/{id}/follow", follow, methods=["POST"]),
-    Route("/api/v1/accounts/{id}/unfollow", unfollow, methods=["POST"]),
-    Route("/api/v1/accounts/{id}/block", block, methods=["POST"]),
-    Route("/api/v1/accounts/{id}/unblock", unblock, methods=["POST"]),
+    Route(
+        "/api/v1/accounts/{id}/unfollow",
+        _relationship_action(follows.unfollow, "write:follows"),
+        methods=["POST"],
+    ),
+    Route(
+        "/api/v1/accounts/{id}/block",
+        _relationship_action(blocks.block, "write:blocks"),
+        methods=["POST"],
+    ),
+    Route(
+        "/api/v1/accounts/{id}/unblock",
+        _relationship_action(blocks.unblock, "write:blocks"),
+        methods=["POST"],
+    ),
     Route("/api/v1/follow_requests", follow_requests, methods=["GET"]),
     Route("/api/v1/follow_requests/{id}/authorize", authorize_request, methods=["POST"]),
     Route("/api/v1/follow_requests/{id}/reject", reject_request, methods=["POST"]),
