@@ -7,7 +7,6 @@ violations must be dropped, never applied.
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Any
 
@@ -16,12 +15,11 @@ import pytest
 from fedinet.ap.actors import ap_to_actor
 from fedinet.db import follows as follows_db
 from fedinet.db import statuses as statuses_db
-from fedinet.db.inbox import get_inbox_item_by_activity_id, insert_inbox_item
 from fedinet.federation.actors import store_remote_actor
-from fedinet.federation.processing import process_pending
 from fedinet.models import Actor
 from fedinet.runtime import Runtime
 from fedinet.services.accounts import create_member
+from tests.helpers.queue import store_and_process
 from tests.helpers.remote import RemoteAccount
 
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
@@ -59,19 +57,7 @@ async def deliver(runtime: Runtime, actor: Actor, activity: dict[str, Any]) -> s
     """Store as the inbox does, process, and return the item's final state + error."""
     activity.setdefault("id", f"{actor.uri}/activities/{uuid.uuid4()}")
     activity.setdefault("actor", actor.uri)
-    await insert_inbox_item(
-        runtime.pool,
-        activity_id=activity["id"],
-        activity_type=activity["type"],
-        actor_uri=actor.uri,
-        recipient_actor_id=None,
-        key_id=f"{actor.uri}#main-key",
-        body_json=json.dumps(activity),
-    )
-    while await process_pending(runtime):
-        pass
-    item = await get_inbox_item_by_activity_id(runtime.pool, activity["id"])
-    assert item is not None
+    item = await store_and_process(runtime, activity, actor.uri)
     return f"{item.state}: {item.error or ''}"
 
 

@@ -30,17 +30,17 @@ from fedinet.ap.notes import ap_to_note
 from fedinet.db import actors as actors_db
 from fedinet.db import follows as follows_db
 from fedinet.db import statuses as statuses_db
-from fedinet.db.inbox import InboxItem, get_inbox_item_by_activity_id, insert_inbox_item
+from fedinet.db.inbox import InboxItem
 from fedinet.errors import BadActivity
 from fedinet.federation.actors import store_remote_actor
 from fedinet.federation.inbox import check_ownership
 from fedinet.federation.notes import store_remote_status
-from fedinet.federation.processing import process_pending
 from fedinet.models import Actor, Status
 from fedinet.runtime import Runtime
 from fedinet.services.accounts import create_member
 from fedinet.services.follows import follow as follow_remote
 from fedinet.services.statuses import post_status
+from tests.helpers.queue import store_and_process
 
 FIXTURES = Path(__file__).parent / "fixtures" / "real"
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
@@ -173,20 +173,7 @@ async def deliver(runtime: Runtime, activity: dict[str, Any]) -> InboxItem:
     sender = await actors_db.get_actor_by_uri(runtime.pool, object_id(activity.get("actor")) or "")
     assert sender is not None, "store the sender's actor first"
     check_ownership(activity, sender)
-    await insert_inbox_item(
-        runtime.pool,
-        activity_id=activity["id"],
-        activity_type=activity["type"],
-        actor_uri=sender.uri,
-        recipient_actor_id=None,
-        key_id=f"{sender.uri}#main-key",
-        body_json=json.dumps(activity),
-    )
-    while await process_pending(runtime):
-        pass
-    item = await get_inbox_item_by_activity_id(runtime.pool, activity["id"])
-    assert item is not None
-    return item
+    return await store_and_process(runtime, activity, sender.uri)
 
 
 def done(item: InboxItem) -> bool:
