@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fedinet.crypto import cavage, rfc9421
+from fedinet.crypto._common import HeaderMap, header_map
 from fedinet.crypto.digest import (
     make_content_digest,
     make_digest,
@@ -22,6 +23,7 @@ from fedinet.crypto.keys import (
 )
 
 __all__ = [
+    "HeaderMap",
     "PrivateKey",
     "PublicKey",
     "cavage",
@@ -29,6 +31,7 @@ __all__ = [
     "ed25519_public_key_to_multibase",
     "generate_ed25519_keypair",
     "generate_rsa_keypair",
+    "header_map",
     "load_private_key",
     "load_public_key",
     "make_content_digest",

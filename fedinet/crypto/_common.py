@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
+from typing import cast
 
 from cryptography.hazmat.primitives.asymmetric.ec import (
     EllipticCurvePrivateKey,
@@ -14,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPublicKey
 
 __all__ = [
+    "HeaderMap",
     "HeadersLike",
     "PrivateKey",
     "PublicKey",
@@ -23,8 +25,18 @@ __all__ = [
     "to_timestamp",
 ]
 
-HeadersLike = Mapping[str, str] | Iterable[tuple[str, str]]
-"""Request headers: a mapping or a list of ``(name, value)`` pairs; names are case-insensitive."""
+
+class HeaderMap(dict[str, list[str]]):
+    """Header values grouped by lower-cased name, in order: what :func:`header_map` returns.
+
+    Passing one where :data:`HeadersLike` is accepted skips the grouping, so a caller that
+    verifies one request several ways groups its headers once. Treat it as read-only.
+    """
+
+
+HeadersLike = Mapping[str, str] | Iterable[tuple[str, str]] | HeaderMap
+"""Request headers: a mapping or a list of ``(name, value)`` pairs (names are
+case-insensitive), or a :class:`HeaderMap` already grouped."""
 
 _OBS_FOLD = re.compile(r"\r?\n[ \t]*")
 
@@ -33,18 +45,35 @@ PublicKey = RSAPublicKey | Ed25519PublicKey | EllipticCurvePublicKey
 Timestamp = datetime | int
 
 
-def header_map(headers: HeadersLike) -> dict[str, list[str]]:
-    """Group header values by lower-cased name, keeping their order."""
-    pairs = headers.items() if isinstance(headers, Mapping) else headers
-    grouped: dict[str, list[str]] = {}
+def header_map(headers: HeadersLike) -> HeaderMap:
+    """Group header values by lower-cased name, keeping their order (a HeaderMap as is)."""
+    if isinstance(headers, HeaderMap):
+        return headers
+    pairs: Iterable[tuple[str, str]] = (
+        cast(Mapping[str, str], headers).items() if isinstance(headers, Mapping) else headers
+    )
+    grouped = HeaderMap()
     for name, value in pairs:
-        grouped.setdefault(name.strip().lower(), []).append(value)
+        key = name.strip().lower()
+        found = grouped.get(key)
+        if found is None:
+            grouped[key] = [value]
+        else:
+            found.append(value)
     return grouped
+
+
+def _field_value(value: str) -> str:
+    if "\n" in value:
+        value = _OBS_FOLD.sub(" ", value)
+    return value.strip(" \t")
 
 
 def combined_value(values: list[str]) -> str:
     """Join field lines the HTTP way: each value trimmed, then joined by ``", "``."""
-    return ", ".join(_OBS_FOLD.sub(" ", v).strip(" \t") for v in values)
+    if len(values) == 1:
+        return _field_value(values[0])
+    return ", ".join(_field_value(v) for v in values)
 
 
 def to_timestamp(when: Timestamp) -> int:

@@ -15,6 +15,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, timedelta
 from email.utils import parsedate_to_datetime
+from typing import cast
 from urllib.parse import urlsplit
 
 from cryptography.exceptions import InvalidSignature
@@ -246,37 +247,58 @@ def _key_kind(key: PublicKey | PrivateKey) -> str:
     return "elliptic-curve"
 
 
+# The kind of a public key by its class: isinstance against these ABCs runs on every
+# verification, and a class's answer never changes.
+_PUBLIC_KINDS: dict[type, str] = {}
+
+
+def _public_kind(key: PublicKey) -> str:
+    kind = _PUBLIC_KINDS.get(type(key))
+    if kind is None:
+        if isinstance(key, rsa.RSAPublicKey):
+            kind = "RSA"
+        elif isinstance(key, ed25519.Ed25519PublicKey):
+            kind = "Ed25519"
+        else:
+            kind = "elliptic-curve"
+        _PUBLIC_KINDS[type(key)] = kind
+    return kind
+
+
 def _check_algorithm(algorithm: str, key: PublicKey) -> None:
     if algorithm not in ALGORITHMS:
         raise SignatureInvalid(f"unsupported signature algorithm {algorithm!r}")
-    is_rsa = isinstance(key, rsa.RSAPublicKey)
-    is_ed = isinstance(key, ed25519.Ed25519PublicKey)
+    kind = _public_kind(key)
     ok = (
-        (algorithm == "rsa-sha256" and is_rsa)
-        or (algorithm == "ed25519" and is_ed)
-        or (algorithm == "hs2019" and (is_rsa or is_ed))
+        (algorithm == "rsa-sha256" and kind == "RSA")
+        or (algorithm == "ed25519" and kind == "Ed25519")
+        or (algorithm == "hs2019" and kind in ("RSA", "Ed25519"))
     )
     if not ok:
-        raise SignatureInvalid(
-            f"algorithm {algorithm!r} does not match the actor's {_key_kind(key)} key"
-        )
+        raise SignatureInvalid(f"algorithm {algorithm!r} does not match the actor's {kind} key")
+
+
+_PKCS1V15 = padding.PKCS1v15()
+_SHA256 = hashes.SHA256()
 
 
 def _signature_ok(key: PublicKey, algorithm: str, signature: bytes, data: bytes) -> bool:
+    kind = _public_kind(key)
     try:
-        if isinstance(key, ed25519.Ed25519PublicKey):
-            key.verify(signature, data)
+        if kind == "Ed25519":
+            cast(ed25519.Ed25519PublicKey, key).verify(signature, data)
             return True
-        if not isinstance(key, rsa.RSAPublicKey):
+        if kind != "RSA":
             return False
+        rsa_key = cast(rsa.RSAPublicKey, key)
         try:
-            key.verify(signature, data, padding.PKCS1v15(), hashes.SHA256())
+            rsa_key.verify(signature, data, _PKCS1V15, _SHA256)
             return True
         except InvalidSignature:
             if algorithm != "hs2019":
                 raise
         pss = padding.PSS(mgf=padding.MGF1(hashes.SHA512()), salt_length=padding.PSS.AUTO)
-        key.verify(signature, data, pss, hashes.SHA512())
+        rsa_key.verify(signature, data, pss, hashes.SHA512())
         return True
     except InvalidSignature:
         return False

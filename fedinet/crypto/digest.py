@@ -24,8 +24,11 @@ _DIGEST_ALGORITHMS = {"sha-256": "sha256", "sha-512": "sha512"}
 _CONTENT_DIGEST_ALGORITHMS = {"sha-256": "sha256", "sha-512": "sha512"}
 
 
+_HASHES = {"sha256": hashlib.sha256, "sha512": hashlib.sha512}
+
+
 def _hash(hash_name: str, body: bytes) -> bytes:
-    return hashlib.new(hash_name, body).digest()
+    return _HASHES[hash_name](body).digest()
 
 
 def make_digest(body: bytes, algorithm: str = "SHA-256") -> str:

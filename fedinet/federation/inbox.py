@@ -20,7 +20,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from fedinet.crypto import cavage, rfc9421
+from fedinet.crypto import HeaderMap, cavage, header_map, rfc9421
 from fedinet.db.domain_blocks import is_domain_blocked
 from fedinet.db.inbox_batch import InboxRow
 from fedinet.errors import (
@@ -65,7 +65,7 @@ class InboundRequest:
     path_with_query: str
     headers: tuple[tuple[str, str], ...]
     body: bytes
-    _by_name: dict[str, str] | None = field(
+    _grouped: HeaderMap | None = field(
         default=None, init=False, repr=False, compare=False, hash=False
     )
     _text: str | None = field(default=None, init=False, repr=False, compare=False, hash=False)
@@ -78,16 +78,21 @@ class InboundRequest:
             object.__setattr__(self, "_text", text)  # a cache of the frozen body
         return text
 
+    def header_map(self) -> HeaderMap:
+        """The headers grouped by lower-cased name, built once (the signature modules
+        take it as it is)."""
+        grouped = self._grouped
+        if grouped is None:
+            grouped = header_map(self.headers)
+            object.__setattr__(self, "_grouped", grouped)  # a cache of the frozen headers
+        return grouped
+
     def header(self, name: str) -> str | None:
         """The header's value (several fields of that name joined with ``", "``)."""
-        by_name = self._by_name
-        if by_name is None:
-            grouped: dict[str, list[str]] = {}
-            for key, value in self.headers:
-                grouped.setdefault(key.lower(), []).append(value)
-            by_name = {key: ", ".join(values) for key, values in grouped.items()}
-            object.__setattr__(self, "_by_name", by_name)  # a cache of the frozen headers
-        return by_name.get(name.lower())
+        values = self.header_map().get(name.lower())
+        if values is None:
+            return None
+        return values[0] if len(values) == 1 else ", ".join(values)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +113,7 @@ class _Signature:
 
 def _parse_signature(request: InboundRequest) -> _Signature:
     if request.header("signature-input") is not None:
-        parsed = rfc9421.parse_signature(request.headers)
+        parsed = rfc9421.parse_signature(request.header_map())
         if not parsed.keyid:
             raise SignatureInvalid("the RFC 9421 signature has no keyid parameter")
         return _Signature("rfc9421", parsed.keyid, rfc9421=parsed)
@@ -158,7 +163,7 @@ def _verify_with(
             signature.cavage,
             request.method,
             request.path_with_query,
-            request.headers,
+            request.header_map(),
             public_key,
             now=now,
             max_skew=MAX_SKEW,
@@ -171,7 +176,7 @@ def _verify_with(
             signature.rfc9421,
             request.method,
             request.url,
-            request.headers,
+            request.header_map(),
             public_key,
             now=now,
             max_age=MAX_SKEW,
