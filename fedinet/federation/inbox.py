@@ -255,6 +255,22 @@ def object_id(value: Any) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=1024)
+def _origin_prefix(actor_id: str) -> str | None:
+    """``scheme://host/`` exactly as ``actor_id`` starts, or None if it does not start so."""
+    parts = urlsplit(actor_id)
+    prefix = f"{parts.scheme}://{parts.netloc}/"
+    return prefix if parts.netloc and actor_id.startswith(prefix) else None
+
+
+def _on_actor_host(activity_id: str, actor_id: str) -> bool:
+    """Whether ``activity_id``'s host (and port) is ``actor_id``'s, case-insensitively."""
+    prefix = _origin_prefix(actor_id)  # actors send many activities
+    if prefix is not None and activity_id.startswith(prefix):
+        return True  # the usual case; the same answer as below, without parsing the id
+    return urlsplit(activity_id).netloc.lower() == urlsplit(actor_id).netloc.lower()
+
+
 def check_ownership(activity: dict[str, Any], signed_by: Actor) -> None:
     """The signer must be the activity's actor, and the activity id on its host."""
     actor_id = object_id(activity.get("actor"))
@@ -268,7 +284,7 @@ def check_ownership(activity: dict[str, Any], signed_by: Actor) -> None:
     if activity_id is not None:
         if not isinstance(activity_id, str):
             raise BadActivity("the activity id must be a string")
-        if urlsplit(activity_id).netloc.lower() != urlsplit(actor_id).netloc.lower():
+        if not _on_actor_host(activity_id, actor_id):
             raise ActorMismatch(
                 f"the activity id {activity_id} is not on the actor's server "
                 f"({urlsplit(actor_id).netloc})"
@@ -325,18 +341,25 @@ async def receive_activity(
     now = now or datetime.now(UTC)
     state = inbox_state(runtime)
 
-    async def resolve(key_id: str, refresh: bool) -> tuple[Actor, ActorKey]:
+    async def fetch_key(key_id: str, refresh: bool = False) -> tuple[Actor, ActorKey]:
         nonlocal resolver
-        if refresh:
-            state.keys.pop(key_id)
-        else:
+        if resolver is None:
+            resolver = ActorResolver(runtime)
+        return await resolver.key_for(key_id, refresh=refresh)
+
+    async def resolve(key_id: str, refresh: bool) -> tuple[Actor, ActorKey]:
+        try:
+            if refresh:
+                state.keys.pop(key_id)
+                found = await fetch_key(key_id, refresh=True)
+                state.keys.put(key_id, found)
+                return found
             cached = state.keys.get(key_id)
             if cached is not None:
                 return cached
-        if resolver is None:
-            resolver = ActorResolver(runtime)
-        try:
-            found = await resolver.key_for(key_id, refresh=refresh)
+            # Requests signed with this key while it is being looked up wait for the
+            # same lookup; each handles a failure for itself (see below).
+            return await state.keys.get_or_load(key_id, fetch_key)
         except RemoteFetchError as exc:
             if exc.reason in ("gone", "not_found") and _is_self_delete(
                 parse_activity(request.body)
@@ -345,14 +368,14 @@ async def receive_activity(
             raise SignatureInvalid(f"could not get the signing key {key_id}: {exc}") from None
         except BadActivity as exc:
             raise SignatureInvalid(f"could not get the signing key {key_id}: {exc}") from None
-        state.keys.put(key_id, found)
-        return found
+
+    async def block_lookup(domain: str) -> bool:
+        return await is_domain_blocked(runtime.pool, domain)
 
     async def blocked(domain: str) -> bool:
         cached = state.blocks.get(domain)
         if cached is None:
-            cached = await is_domain_blocked(runtime.pool, domain)
-            state.blocks.put(domain, cached)
+            cached = await state.blocks.get_or_load(domain, block_lookup)
         return cached
 
     try:

@@ -10,6 +10,11 @@ Per database pool (so per :class:`~fedinet.runtime.Runtime`), :func:`inbox_state
   again (``store_remote_actor``); another process's change is seen within the TTL.
 * **blocks**: ``domain -> suspended?`` for :data:`BLOCK_TTL` (one second), so a domain
   block added or lifted anywhere takes effect here within a second.
+
+Both are filled with :meth:`TTLCache.get_or_load`: when an entry is missing or has just
+expired, the concurrent requests that need it wait for one lookup instead of each
+making their own (under load, an expiring block entry otherwise sent a burst of queries,
+one per request in flight, every second).
 * **batcher**: the :class:`~fedinet.db.inbox_batch.InboxBatcher` (group commit).
 
 Parsed public keys are cached by their PEM text (:func:`public_key_from_pem`): the same
@@ -18,11 +23,12 @@ text always parses to the same key.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import time
 from collections import OrderedDict
-from collections.abc import Callable
-from typing import Generic, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import Any, Generic, TypeVar
 
 from fedinet.crypto.keys import PublicKey, load_public_key
 from fedinet.db.inbox_batch import InboxBatcher
@@ -65,6 +71,7 @@ class TTLCache(Generic[K, V]):
         self.ttl = ttl
         self.clock = clock
         self._entries: OrderedDict[K, tuple[float, V]] = OrderedDict()
+        self._loading: dict[K, asyncio.Future[V]] = {}
 
     def get(self, key: K) -> V | None:
         entry = self._entries.get(key)
@@ -75,6 +82,31 @@ class TTLCache(Generic[K, V]):
             return None
         self._entries.move_to_end(key)
         return entry[1]
+
+    async def get_or_load(self, key: K, load: Callable[[K], Awaitable[V]]) -> V:
+        """The cached value, or else ``load(key)``'s, which is then cached.
+
+        Concurrent calls for a key that is not cached share one ``load``; if it raises,
+        each of them gets the exception and nothing is cached. A caller that is cancelled
+        does not cancel the load the others wait for.
+        """
+        value = self.get(key)
+        if value is not None:
+            return value
+        loading = self._loading.get(key)
+        if loading is None:
+            loading = asyncio.ensure_future(self._load(key, load))
+            loading.add_done_callback(_retrieve)
+            self._loading[key] = loading
+        return await asyncio.shield(loading)
+
+    async def _load(self, key: K, load: Callable[[K], Awaitable[V]]) -> V:
+        try:
+            value = await load(key)
+            self.put(key, value)
+            return value
+        finally:
+            del self._loading[key]
 
     def put(self, key: K, value: V) -> None:
         self._entries[key] = (self.clock() + self.ttl, value)
@@ -93,6 +125,12 @@ class TTLCache(Generic[K, V]):
 
     def __contains__(self, key: object) -> bool:
         return key in self._entries
+
+
+def _retrieve(future: asyncio.Future[Any]) -> None:
+    """Mark a shared load's exception as seen, even if every waiter was cancelled."""
+    if not future.cancelled():
+        future.exception()
 
 
 class KeyCache(TTLCache[str, tuple[Actor, ActorKey]]):

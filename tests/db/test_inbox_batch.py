@@ -166,3 +166,29 @@ async def test_no_connection_is_a_database_error(database_url: str) -> None:
     batcher = InboxBatcher(pool)
     with pytest.raises(DatabaseError):
         await batcher.insert(row(1))
+
+
+async def test_the_connection_is_kept_while_rows_keep_coming(
+    pool: Pool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    connections: list[object] = []
+    real = inbox_batch.insert_inbox_items
+
+    async def recording(db: Any, rows: Sequence[InboxRow]) -> list[bool]:
+        connections.append(db)
+        return await real(db, rows)
+
+    monkeypatch.setattr(inbox_batch, "insert_inbox_items", recording)
+    batcher = InboxBatcher(pool, idle_hold=0.5)
+    assert await batcher.insert(row(1)) is True
+    assert pool.get_idle_size() == pool.get_size() - 1  # still held after the answer
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    assert await batcher.insert(row(2)) is True
+    assert loop.time() - started < 0.4  # a row during the hold is not held back by it
+    assert connections[0] is connections[1]  # the same connection: no release, no reset
+    await asyncio.sleep(0.7)
+    assert pool.get_idle_size() == pool.get_size()  # given back once idle
+    assert batcher._task is None
+    assert await batcher.insert(row(3)) is True  # and taken again for the next row
+    assert await count(pool) == 3

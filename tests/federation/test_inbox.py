@@ -6,6 +6,7 @@ import json
 from datetime import timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -129,3 +130,33 @@ async def test_ownership_rule_refuses_another_actor(resolver: ActorResolver) -> 
     activity["id"] = "https://elsewhere.example/activities/1"
     with pytest.raises(ActorMismatch):
         check_ownership(activity, signed_by.actor)
+
+
+@pytest.mark.parametrize(
+    ("actor", "activity_id", "same"),
+    [
+        ("https://a.example/users/x", "https://a.example/activities/1", True),
+        ("https://A.Example/users/x", "https://a.example/activities/1", True),
+        ("https://a.example/users/x", "https://A.EXAMPLE/activities/1", True),
+        ("https://a.example/users/x", "https://a.example#frag", True),
+        ("https://a.example:8443/users/x", "https://a.example:8443/activities/1", True),
+        ("https://a.example/users/x", "https://a.example.evil/activities/1", False),
+        ("https://a.example/users/x", "https://a.example:444/activities/1", False),
+        ("https://a.example/users/x", "https://a.examplex/1", False),
+        ("https://a.example/users/x", "https://evil.example/a.example/1", False),
+        ("https://a.example/users/x", "https://evil@a.example/1", False),
+        ("https://a.example/users/x", "/activities/1", False),
+        ("https://a.example/users/x", "urn:uuid:1", False),
+        ("http://a.example/users/x", "https://a.example/activities/1", True),
+    ],
+)
+def test_the_activity_id_must_be_on_the_actors_host(
+    actor: str, activity_id: str, same: bool
+) -> None:
+    signer: Any = SimpleNamespace(uri=actor)
+    activity = {"type": "Create", "actor": actor, "id": activity_id}
+    if same:
+        check_ownership(activity, signer)
+    else:
+        with pytest.raises(ActorMismatch):
+            check_ownership(activity, signer)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from types import SimpleNamespace
 from typing import Any
 
@@ -112,3 +113,48 @@ def test_parsed_public_keys_are_reused_by_pem_text() -> None:
     assert public_key_from_pem(pem) is public_key_from_pem(pem)
     with pytest.raises(ValueError):
         public_key_from_pem("not a key")
+
+
+async def test_concurrent_misses_share_one_load() -> None:
+    cache: TTLCache[str, bool] = TTLCache(10, 60.0)
+    calls: list[str] = []
+    release = asyncio.Event()
+
+    async def load(domain: str) -> bool:
+        calls.append(domain)
+        await release.wait()
+        return domain == "blocked.example"
+
+    waiting = [asyncio.create_task(cache.get_or_load("blocked.example", load)) for _ in range(20)]
+    other = asyncio.create_task(cache.get_or_load("fine.example", load))
+    await asyncio.sleep(0)
+    waiting[0].cancel()  # one caller gives up: the others still get the answer
+    release.set()
+    assert await asyncio.gather(*waiting[1:]) == [True] * 19
+    assert await other is False
+    assert calls == ["blocked.example", "fine.example"]
+    assert cache.get("blocked.example") is True  # cached: no further load
+    assert await cache.get_or_load("blocked.example", load) is True
+    assert len(calls) == 2
+
+
+async def test_a_failed_load_reaches_every_waiter_and_is_not_cached() -> None:
+    cache: TTLCache[str, bool] = TTLCache(10, 60.0)
+    attempts = 0
+
+    async def load(domain: str) -> bool:
+        nonlocal attempts
+        attempts += 1
+        await asyncio.sleep(0)
+        if attempts == 1:
+            raise RuntimeError("database unavailable")
+        return False
+
+    results = await asyncio.gather(
+        *(cache.get_or_load("x.example", load) for _ in range(5)), return_exceptions=True
+    )
+    assert all(isinstance(r, RuntimeError) for r in results)
+    assert attempts == 1
+    assert "x.example" not in cache
+    assert await cache.get_or_load("x.example", load) is False  # tried again
+    assert attempts == 2
