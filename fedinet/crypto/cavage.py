@@ -110,8 +110,10 @@ def parse_signature_header(value: str) -> ParsedSignature:
     if not raw_signature:
         raise SignatureInvalid("Signature header has no signature")
     try:
-        signature = base64.b64decode(raw_signature, validate=True)
-    except binascii.Error:
+        # base64.b64decode(validate=True), without its per-call regex; a non-ASCII
+        # value is refused here too, instead of escaping as a ValueError
+        signature = binascii.a2b_base64(raw_signature.encode("ascii"), strict_mode=True)
+    except (binascii.Error, UnicodeEncodeError):
         raise SignatureInvalid("Signature header's signature is not valid base64") from None
     raw_headers = params.get("headers")
     if raw_headers is None:

@@ -63,8 +63,8 @@ def verify_digest(header_value: str, body: bytes) -> None:
         if hash_name is None:
             continue
         try:
-            given = base64.b64decode(value.strip(), validate=True)
-        except binascii.Error:
+            given = binascii.a2b_base64(value.strip().encode("ascii"), strict_mode=True)
+        except (binascii.Error, UnicodeEncodeError):
             raise DigestMismatch(f"Digest {name} value is not valid base64: {value!r}") from None
         computed = _hash(hash_name, body)
         if not hmac.compare_digest(given, computed):

@@ -431,6 +431,9 @@ def test_body_without_any_digest_header_is_rejected() -> None:
         ('keyId="k",algorithm="rsa-sha256",headers="date"', "no signature"),
         ('keyId="k",signature=""', "no signature"),
         ('keyId="k",signature="not base64!"', "not valid base64"),
+        ('keyId="k",signature="AAAA\u00e9AAA"', "not valid base64"),  # not ASCII
+        ('keyId="k",signature="AAA"', "not valid base64"),  # bad padding
+        ('keyId="k",signature="AA==AA=="', "not valid base64"),  # data after padding
         ('keyId="k",headers="",signature="AAAA"', "empty headers"),
         ('keyId="k",keyId="j",signature="AAAA"', "repeats"),
         ('keyId="k",signature="AAAA",created=soon', "not an integer"),

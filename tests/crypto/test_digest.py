@@ -48,6 +48,7 @@ def test_verify_digest_accepts(header: str) -> None:
         ("", "no supported algorithm"),
         (f"SHA-256={SHA256}, SHA-512=AAAA", "does not match"),
         ("SHA-256=not base64!", "not valid base64"),
+        ("SHA-256=AAAA\u00e9AAA", "not valid base64"),  # not ASCII
         ("SHA-256", "malformed"),
     ],
 )
