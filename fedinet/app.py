@@ -81,7 +81,12 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> Starlet
 
     app = Starlette(
         routes=_routes(),
-        middleware=[Middleware(AccessLogMiddleware), *api.middleware],
+        # InboxDispatch: POSTs to the inboxes skip the exception middleware and router
+        middleware=[
+            Middleware(AccessLogMiddleware),
+            Middleware(inbox.InboxDispatch),
+            *api.middleware,
+        ],
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan,
     )

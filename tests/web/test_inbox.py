@@ -22,6 +22,7 @@ from fedinet.db.domain_blocks import add_domain_block
 from fedinet.db.inbox import get_inbox_item_by_activity_id
 from fedinet.db.pool import connect
 from fedinet.federation.inbox_state import BLOCK_TTL
+from fedinet.web.inbox import _inbox_username
 from tests.conftest import DatabaseFactory
 from tests.helpers.remote import RemoteAccount, RemoteServer
 from tests.helpers.servers import ServerProcess, run_cli
@@ -152,6 +153,43 @@ def test_unknown_personal_inbox_is_404(
     response = signed_post(server, mallory, activity(mallory), path="/users/nobody/inbox")
     assert response.status_code == 404
     assert "nobody" in response.json()["error"]
+
+
+@pytest.mark.parametrize(
+    ("path", "username"),
+    [
+        ("/inbox", ""),
+        ("/users/alice/inbox", "alice"),
+        ("/users/a.b-c_d/inbox", "a.b-c_d"),
+        ("/inbox/", None),
+        ("/users//inbox", None),
+        ("/users/a/b/inbox", None),
+        ("/users/alice/inbox/", None),
+        ("/users/alice/outbox", None),
+        ("/users/inbox", None),
+        ("/other/inbox", None),
+    ],
+)
+def test_the_inbox_dispatch_takes_exactly_the_inbox_paths(path: str, username: str | None) -> None:
+    assert _inbox_username(path) == username
+
+
+def test_other_requests_on_inbox_paths_still_reach_the_router(
+    fedinet: tuple[ServerProcess, str], remote: RemoteServer
+) -> None:
+    server, _ = fedinet
+    mallory = remote.accounts["mallory"]
+    assert httpx.get(server.url + "/inbox").status_code == 405
+    assert httpx.get(server.url + "/users/alice/inbox").status_code == 405
+    nested = signed_post(server, mallory, activity(mallory), path="/users/alice/x/inbox")
+    assert nested.status_code == 404
+    # Errors from the dispatched endpoint keep the app's JSON shape.
+    unsigned = post(server, "/users/alice/inbox", b"{}", {"Content-Type": "application/json"})
+    assert unsigned.status_code == 401
+    assert unsigned.json()["reason"] == "signature_missing"
+    assert "error" in unsigned.json()
+    log = server.log()
+    assert "method=POST path=/users/alice/inbox status=401" in log  # access log kept
 
 
 async def test_replay_is_accepted_but_stored_once(
