@@ -40,9 +40,12 @@ __all__ = ["InboxBatcher", "InboxRow", "insert_inbox_items"]
 log = logging.getLogger("fedinet.db.inbox_batch")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class InboxRow:
-    """One verified activity to store (the arguments of ``insert_inbox_item``)."""
+    """One verified activity to store (the arguments of ``insert_inbox_item``).
+
+    Not frozen, to keep it cheap to make on every inbox request; treat it as read-only.
+    """
 
     activity_id: str | None
     activity_type: str
