@@ -18,10 +18,13 @@ from typing import Any
 import httpx
 import pytest
 
+from fedinet.app import create_app
+from fedinet.config import Settings
 from fedinet.db.domain_blocks import add_domain_block
 from fedinet.db.inbox import get_inbox_item_by_activity_id
 from fedinet.db.pool import connect
 from fedinet.federation.inbox_state import BLOCK_TTL
+from fedinet.runtime import Runtime
 from fedinet.web.inbox import _inbox_username
 from tests.conftest import DatabaseFactory
 from tests.helpers.remote import RemoteAccount, RemoteServer
@@ -172,6 +175,27 @@ def test_unknown_personal_inbox_is_404(
 )
 def test_the_inbox_dispatch_takes_exactly_the_inbox_paths(path: str, username: str | None) -> None:
     assert _inbox_username(path) == username
+
+
+async def test_dispatched_posts_carry_the_route_as_the_router_would_set_it(
+    settings: Settings, runtime: Runtime
+) -> None:
+    # Middleware (the metrics) reads the matched route's template from the scope.
+    app = create_app(settings, runtime=runtime)
+    seen: list[tuple[str, dict[str, Any]]] = []
+
+    async def probe(scope: Any, receive: Any, send: Any) -> None:
+        await app(scope, receive, send)
+        if scope["type"] == "http":
+            seen.append((scope["route"].path, scope["path_params"]))
+
+    transport = httpx.ASGITransport(app=probe)
+    async with httpx.AsyncClient(transport=transport, base_url="https://fedinet.test") as http:
+        shared = await http.post("/inbox", content=b"{}")
+        personal = await http.post("/users/nobody/inbox", content=b"{}")
+    assert shared.status_code == 401 and shared.json()["reason"] == "signature_missing"
+    assert personal.status_code == 404 and "nobody" in personal.json()["error"]
+    assert seen == [("/inbox", {}), ("/users/{username}/inbox", {"username": "nobody"})]
 
 
 def test_other_requests_on_inbox_paths_still_reach_the_router(
