@@ -39,6 +39,23 @@ def _cancel_until(ready: Callable[[], bool]) -> Callable[[], None]:
     return on_signal
 
 
+def _graceful_server(config: Any, app: Any) -> Any:
+    """A uvicorn server that, on SIGTERM/SIGINT, also tells the background workers to stop
+    at once: uvicorn stops accepting and lets requests in flight finish (within
+    ``FEDINET_SHUTDOWN_GRACE``) while the workers finish their deliveries in hand within
+    the same grace, instead of one after the other."""
+    import uvicorn
+
+    class GracefulServer(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            super().handle_exit(sig, frame)
+            stop = getattr(app.state, "stop_workers", None)
+            if stop is not None:
+                asyncio.get_running_loop().call_soon_threadsafe(stop.set)
+
+    return GracefulServer(config)
+
+
 async def _serve(settings: Settings, host: str, port: int) -> None:
     import uvicorn
 
@@ -51,19 +68,22 @@ async def _serve(settings: Settings, host: str, port: int) -> None:
         for name in runtime.migrations_applied:
             log.info("migration applied name=%s", name)
         serving = True
+        app = create_app(settings, runtime=runtime)
         config = uvicorn.Config(
-            create_app(settings, runtime=runtime),
+            app,
             host=host,
             port=port,
             log_config=None,
             access_log=False,
             server_header=False,
             lifespan="on",
-            timeout_graceful_shutdown=20,
+            timeout_graceful_shutdown=max(int(settings.shutdown_grace), 1),
+            # fedinet.web.proxies reads forwarded headers (FEDINET_TRUSTED_PROXIES)
+            proxy_headers=False,
         )
         # uvicorn handles SIGTERM/SIGINT while serving (graceful shutdown) and re-raises
         # the signal afterwards; our handler above then ignores it, and the runtime closes.
-        await uvicorn.Server(config).serve()
+        await _graceful_server(config, app).serve()
     log.info("stopped")
 
 
