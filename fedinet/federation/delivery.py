@@ -518,6 +518,7 @@ class Http1Transport:
         timeout: float = REQUEST_TIMEOUT,
     ) -> None:
         self.allow_private = settings.allow_private_networks
+        self.resolve = dict(settings.resolve)  # FEDINET_RESOLVE (tests)
         self.timeout = timeout
         self.connect_timeout = min(timeout, _CONNECT_TIMEOUT)
         self._ssl = make_ssl_context() if ssl_context is None else ssl_context
@@ -679,6 +680,9 @@ class Http1Transport:
             check_address(literal, host=host, allow_private=self.allow_private)
             family = socket.AF_INET6 if literal.version == 6 else socket.AF_INET
             return [(family, host)]
+        fixed = self.resolve.get(host.lower())
+        if fixed is not None:
+            return await self._addresses(fixed, port, url)
         loop = asyncio.get_running_loop()
         try:
             infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
