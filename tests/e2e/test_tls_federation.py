@@ -42,6 +42,7 @@ from tests.helpers.servers import free_port
 ROOT = Path(__file__).resolve().parents[2]
 HOSTS = {"a.fedinet.test": "127.0.0.2", "b.fedinet.test": "127.0.0.3"}
 MEMBERS_FROM = "127.0.0.9"
+METRICS_TOKEN = "tls-test-metrics-token-0123456789"
 
 # The test's global options: local CA only, nothing installed, nothing reachable but
 # the two sites.
@@ -217,6 +218,7 @@ def behind_caddy(
                     "FEDINET_RESOLVE": resolve,
                     "FEDINET_TRUSTED_PROXIES": "127.0.0.1",
                     "SSL_CERT_FILE": str(caddy.root_cert),
+                    "FEDINET_METRICS_TOKEN": METRICS_TOKEN,
                 },
                 port=upstream_port,
                 public_url=url,
@@ -276,3 +278,21 @@ def test_follow_and_post_federate_over_https(
         assert "Traceback" not in log, log[-3000:]
     assert re.search(r"path=/users/alice/inbox status=202|path=/inbox status=202", a.log())
     assert re.search(r"path=/users/bob/inbox status=202|path=/inbox status=202", b.log())
+
+    # /metrics: refused by the proxy even with the token; scraped from the process itself.
+    auth = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+    with a.http() as http:
+        assert http.get(f"{a.url}/metrics", headers=auth).status_code == 404
+    assert a.server is not None
+    scraped = httpx.get(f"{a.server.url}/metrics", headers=auth, timeout=10)
+    assert scraped.status_code == 200
+    accepted = re.search(
+        r'^fedinet_inbox_requests_total\{result="accepted",reason=""\} (\d+)$',
+        scraped.text,
+        re.MULTILINE,
+    )
+    assert accepted and int(accepted.group(1)) >= 1, scraped.text
+    delivered = re.search(
+        r'^fedinet_deliveries_total\{outcome="delivered"\} (\d+)$', scraped.text, re.MULTILINE
+    )
+    assert delivered and int(delivered.group(1)) >= 1, scraped.text
