@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import signal
 import sys
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Sequence
 from typing import Any
 
 from fedinet import __version__
@@ -87,8 +88,32 @@ async def _serve(settings: Settings, host: str, port: int) -> None:
     log.info("stopped")
 
 
-async def _worker(settings: Settings) -> None:
+def _listener(app: Any, host: str, port: int) -> Any:
+    """A uvicorn server for a side listener: it leaves the signals to the caller, and
+    stops when its ``should_exit`` is set."""
+    import uvicorn
+
+    class Listener(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            yield
+
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        server_header=False,
+        lifespan="off",
+        proxy_headers=False,
+    )
+    return Listener(config)
+
+
+async def _worker(settings: Settings, metrics_host: str, metrics_port: int | None) -> None:
     from fedinet.runtime import open_runtime
+    from fedinet.web.metrics import metrics_app
     from fedinet.worker import run_workers
 
     stop = asyncio.Event()
@@ -104,7 +129,16 @@ async def _worker(settings: Settings) -> None:
     _stop_on_signals(on_signal)
     async with open_runtime(settings) as runtime:
         opened = True
-        await run_workers(runtime, stop)
+        if metrics_port is None:
+            await run_workers(runtime, stop)
+            return
+        listener = _listener(metrics_app(settings, runtime), metrics_host, metrics_port)
+        listening = asyncio.create_task(listener.serve())
+        try:
+            await run_workers(runtime, stop)
+        finally:
+            listener.should_exit = True
+            await listening
 
 
 async def _migrate(settings: Settings) -> None:
@@ -154,7 +188,15 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port to bind (default 8000)")
 
-    commands.add_parser("worker", help="run only the background workers")
+    worker = commands.add_parser("worker", help="run only the background workers")
+    worker.add_argument(
+        "--metrics-port",
+        type=int,
+        help="also serve /metrics and /livez on this port (default: no listener)",
+    )
+    worker.add_argument(
+        "--metrics-host", default="127.0.0.1", help="address for --metrics-port (127.0.0.1)"
+    )
     commands.add_parser("migrate", help="apply pending database migrations")
 
     admin = commands.add_parser("admin", help="administration commands")
@@ -210,7 +252,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             case "serve":
                 action = _serve(settings, args.host, args.port)
             case "worker":
-                action = _worker(settings)
+                action = _worker(settings, args.metrics_host, args.metrics_port)
             case "migrate":
                 action = _migrate(settings)
             case "admin":

@@ -11,8 +11,8 @@ What it shows:
   inbox POSTs accepted or rejected by reason, delivery attempts by outcome, note
   refusals by rule. Each web process counts on its own: scrape every one (Prometheus
   adds them up). Delivery outcomes are counted by the process that delivered, so with
-  separate ``fedinet worker`` processes they are not in a web process's page; the
-  queue gauges below cover the whole cluster.
+  separate ``fedinet worker`` processes they are not in a web process's page: run those
+  with ``--metrics-port`` (:func:`metrics_app`) and scrape them too.
 * gauges read from PostgreSQL when scraped, the same in every process: pending and
   leased deliveries, the age of the oldest pending delivery, pending inbox items and
   the age of the oldest.
@@ -23,8 +23,11 @@ from __future__ import annotations
 import hmac
 import time
 
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fedinet import metrics
@@ -32,9 +35,10 @@ from fedinet.config import Settings
 from fedinet.db.metrics import queue_gauges
 from fedinet.runtime import Runtime
 from fedinet.web.errors import ERROR_REASON
-from fedinet.web.proxies import is_trusted
+from fedinet.web.health import livez
+from fedinet.web.proxies import ProxyHeadersMiddleware, is_trusted
 
-__all__ = ["MetricsMiddleware", "metrics_endpoint"]
+__all__ = ["MetricsMiddleware", "metrics_app", "metrics_endpoint"]
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -123,3 +127,17 @@ async def metrics_endpoint(request: Request) -> Response:
         *_LEASED.samples([((), gauges.deliveries_leased)]),
     ]
     return Response(metrics.render(extra), media_type=CONTENT_TYPE)
+
+
+def metrics_app(settings: Settings, runtime: Runtime) -> Starlette:
+    """``/metrics`` and ``/livez`` alone: what ``fedinet worker --metrics-port`` serves."""
+    app = Starlette(
+        routes=[
+            Route("/metrics", metrics_endpoint, methods=["GET"]),
+            Route("/livez", livez, methods=["GET", "HEAD"]),
+        ],
+        middleware=[Middleware(ProxyHeadersMiddleware, trusted=settings.trusted_proxies)],
+    )
+    app.state.settings = settings
+    app.state.runtime = runtime
+    return app

@@ -422,7 +422,11 @@ def test_kubernetes_resources_fit_together() -> None:
     grace = int(resources["ConfigMap/fedinet"]["data"]["FEDINET_SHUTDOWN_GRACE"])
     for name in ("Deployment/fedinet-web", "Deployment/fedinet-worker"):
         assert grace < pods[name]["spec"].get("terminationGracePeriodSeconds", 30), name
-    assert pods["Deployment/fedinet-worker"]["spec"]["containers"][0]["args"] == ["worker"]
+    (worker,) = pods["Deployment/fedinet-worker"]["spec"]["containers"]
+    assert worker["args"][0] == "worker"
+    assert worker["livenessProbe"]["httpGet"] == {"path": "/livez", "port": "metrics"}
+    ports = {port["name"]: port["containerPort"] for port in worker["ports"]}
+    assert str(ports["metrics"]) == worker["args"][worker["args"].index("--metrics-port") + 1]
     assert pods["Job/fedinet-migrate"]["spec"]["containers"][0]["args"] == ["migrate"]
 
     hpa = resources["HorizontalPodAutoscaler/fedinet-web"]["spec"]

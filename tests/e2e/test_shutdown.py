@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from fedinet.db.actors import get_local_actor_by_username
@@ -20,7 +21,9 @@ from fedinet.db.pool import connect
 from tests.conftest import DatabaseFactory
 from tests.helpers.cluster import eventually
 from tests.helpers.remote import RemoteServer
-from tests.helpers.servers import run_cli, start_worker
+from tests.helpers.servers import free_port, run_cli, start_worker
+
+METRICS_TOKEN = "worker-metrics-token-0123456789"
 
 
 @pytest.fixture
@@ -36,6 +39,7 @@ def _env(database_url: str, tmp_path: Path, grace: float) -> dict[str, str]:
         "FEDINET_DATA_DIR": str(tmp_path / "data"),
         "FEDINET_ALLOW_PRIVATE_NETWORKS": "true",
         "FEDINET_SHUTDOWN_GRACE": str(grace),
+        "FEDINET_METRICS_TOKEN": METRICS_TOKEN,
     }
 
 
@@ -78,13 +82,13 @@ async def _row(database_url: str, delivery_id: int) -> dict[str, Any]:
 
 
 def _start(
-    database_url: str, tmp_path: Path, peer: RemoteServer, grace: float
+    database_url: str, tmp_path: Path, peer: RemoteServer, grace: float, *args: str
 ) -> tuple[subprocess.Popen[bytes], int]:
     env = _env(database_url, tmp_path, grace)
     made = run_cli("admin", "create-user", "alice", "--email", "alice@example.org", env=env)
     assert made.returncode == 0, made.stderr
     delivery_id = asyncio.run(_queue_one(database_url, f"{peer.base_url}/inbox"))
-    worker = start_worker(env, log=tmp_path / "worker.log")
+    worker = start_worker(env, log=tmp_path / "worker.log", args=args)
     eventually(lambda: peer.received, what="the delivery POST at the slow peer")
     return worker, delivery_id
 
@@ -107,8 +111,18 @@ def test_a_delivery_slower_than_the_grace_is_released(
 ) -> None:
     database_url = new_database()
     peer.inbox_delay = 8  # longer than the grace
-    worker, delivery_id = _start(database_url, tmp_path, peer, grace=1.5)
+    port = free_port()
+    worker, delivery_id = _start(database_url, tmp_path, peer, 1.5, "--metrics-port", str(port))
     assert asyncio.run(_row(database_url, delivery_id))["locked_until"] is not None
+
+    # The worker's own listener: /livez, and /metrics with the token only.
+    base = f"http://127.0.0.1:{port}"
+    assert httpx.get(f"{base}/livez", timeout=5).json()["status"] == "alive"
+    assert httpx.get(f"{base}/metrics", timeout=5).status_code == 403
+    auth = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+    page = httpx.get(f"{base}/metrics", headers=auth, timeout=5)
+    assert page.status_code == 200
+    assert "\nfedinet_deliveries_leased 1\n" in page.text
 
     took = _terminate(worker)
     log = (tmp_path / "worker.log").read_text()
