@@ -21,7 +21,7 @@ from fedinet.db.pool import connect
 from tests.conftest import DatabaseFactory
 from tests.helpers.cluster import eventually
 from tests.helpers.remote import RemoteServer
-from tests.helpers.servers import free_port, run_cli, start_worker
+from tests.helpers.servers import ServerProcess, free_port, run_cli, start_worker
 
 METRICS_TOKEN = "worker-metrics-token-0123456789"
 
@@ -110,7 +110,7 @@ def test_a_delivery_slower_than_the_grace_is_released(
     new_database: DatabaseFactory, tmp_path: Path, peer: RemoteServer
 ) -> None:
     database_url = new_database()
-    peer.inbox_delay = 8  # longer than the grace
+    peer.inbox_delay = 4  # longer than the grace
     port = free_port()
     worker, delivery_id = _start(database_url, tmp_path, peer, 1.5, "--metrics-port", str(port))
     assert asyncio.run(_row(database_url, delivery_id))["locked_until"] is not None
@@ -127,7 +127,7 @@ def test_a_delivery_slower_than_the_grace_is_released(
     took = _terminate(worker)
     log = (tmp_path / "worker.log").read_text()
     assert worker.returncode == 0, log
-    assert took < 1.5 + 4, f"the worker took {took:.1f}s to stop:\n{log}"
+    assert took < 1.5 + 8, f"the worker took {took:.1f}s to stop:\n{log}"
     row = asyncio.run(_row(database_url, delivery_id))
     # released: still pending, no lease, the interrupted attempt not counted
     assert row == {"state": "pending", "attempts": 0, "locked_until": None, "last_status": None}
@@ -150,3 +150,33 @@ def test_a_delivery_within_the_grace_finishes(
     assert row["state"] == "delivered", (row, log)
     assert row["locked_until"] is None
     assert "released" not in log
+
+
+def test_serve_releases_the_deliveries_of_its_workers_within_the_grace(
+    new_database: DatabaseFactory, tmp_path: Path, peer: RemoteServer
+) -> None:
+    """``fedinet serve`` runs the same workers: at SIGTERM their delivery in hand is
+    released within the grace too, and the process exits."""
+    database_url = new_database()
+    peer.inbox_delay = 4
+    env = _env(database_url, tmp_path, grace=1.5)
+    server = ServerProcess(env, log=tmp_path / "serve.log")
+    server.env["FEDINET_URL"] = env["FEDINET_URL"] = server.url
+    made = run_cli("admin", "create-user", "alice", "--email", "alice@example.org", env=env)
+    assert made.returncode == 0, made.stderr
+    server.start()
+    try:
+        delivery_id = asyncio.run(_queue_one(database_url, f"{peer.base_url}/inbox"))
+        eventually(lambda: peer.received, what="the delivery POST at the slow peer")
+        started = time.monotonic()
+        code = server.stop(timeout=60)
+        took = time.monotonic() - started
+    finally:
+        if server.proc is not None and server.proc.poll() is None:
+            server.stop()
+    log = server.log()
+    assert code == 0, log
+    assert took < 1.5 + 8, f"fedinet serve took {took:.1f}s to stop:\n{log}"
+    row = asyncio.run(_row(database_url, delivery_id))
+    assert row == {"state": "pending", "attempts": 0, "locked_until": None, "last_status": None}
+    assert "deliveries released at shutdown count=1" in log
