@@ -28,6 +28,7 @@ from fedinet.config import Network
 __all__ = ["ProxyHeadersMiddleware", "forwarded_pairs", "is_trusted"]
 
 _SCHEMES = frozenset({"http", "https"})
+_PEER_CACHE = 4096
 
 
 def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
@@ -70,6 +71,16 @@ class ProxyHeadersMiddleware:
     def __init__(self, app: ASGIApp, *, trusted: Sequence[Network]) -> None:
         self.app = app
         self.trusted = tuple(trusted)
+        self._peers: dict[str, bool] = {}
+        """Whether a peer address is trusted: parsed once, not on every request."""
+
+    def _trusted_peer(self, address: str) -> bool:
+        known = self._peers.get(address)
+        if known is None:
+            if len(self._peers) >= _PEER_CACHE:
+                self._peers.clear()
+            known = self._peers[address] = is_trusted(address, self.trusted)
+        return known
 
     def _resolve(self, scope: Scope) -> None:
         forwarded: list[bytes] = []
@@ -112,6 +123,6 @@ class ProxyHeadersMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] in ("http", "websocket"):
             peer = scope.get("client")
-            if peer and is_trusted(peer[0], self.trusted):
+            if peer and self.trusted and self._trusted_peer(peer[0]):
                 self._resolve(scope)
         await self.app(scope, receive, send)
