@@ -1104,6 +1104,5 @@ async def delivery_loop(
                 await _wait_any([stop, wake, dispatcher.slot_freed], IDLE_POLL)
         finally:
             await dispatcher.finish(grace=runtime.settings.shutdown_grace)
-            await session.flush(listener)
             with contextlib.suppress(Exception):
                 await listener.remove_listener(DELIVERY_CHANNEL, on_notify)
