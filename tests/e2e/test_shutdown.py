@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -180,3 +181,39 @@ def test_serve_releases_the_deliveries_of_its_workers_within_the_grace(
     row = asyncio.run(_row(database_url, delivery_id))
     assert row == {"state": "pending", "attempts": 0, "locked_until": None, "last_status": None}
     assert "deliveries released at shutdown count=1" in log
+
+
+def test_serve_lets_a_request_in_flight_finish_and_exits_within_the_grace(
+    new_database: DatabaseFactory, tmp_path: Path
+) -> None:
+    """At SIGTERM a request whose body is still arriving is answered once it has come;
+    one whose body never comes is cut off when the grace ends."""
+    env = _env(new_database(), tmp_path, grace=3)
+    server = ServerProcess(env, log=tmp_path / "serve.log")
+    server.env["FEDINET_URL"] = server.url
+    server.start()
+    head = (
+        b"POST /inbox HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Content-Type: application/activity+json\r\nContent-Length: 20\r\n\r\n"
+    )
+    try:
+        finishing = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+        stalled = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+        for conn in (finishing, stalled):
+            conn.sendall(head + b"{" * 10)  # half the body
+        time.sleep(0.3)
+        assert server.proc is not None
+        started = time.monotonic()
+        server.proc.send_signal(signal.SIGTERM)
+        time.sleep(0.5)
+        finishing.sendall(b"}" * 10)
+        answer = finishing.recv(4096)
+        assert answer.startswith(b"HTTP/1.1 4"), answer  # answered (unsigned: refused)
+        server.proc.wait(30)
+        took = time.monotonic() - started
+    finally:
+        code = server.stop()  # after the exit above, only closes the log
+    assert code == 0, server.log()
+    assert 3 <= took < 3 + 8, f"fedinet serve took {took:.1f}s to stop:\n{server.log()}"
+    finishing.close()
+    stalled.close()
