@@ -21,6 +21,7 @@ from fedinet.config import Settings
 from fedinet.db import actors as actors_db
 from fedinet.db import follows as follows_db
 from fedinet.db import interactions as interactions_db
+from fedinet.db import notifications as notifications_db
 from fedinet.db import statuses as statuses_db
 from fedinet.db.ids import next_id
 from fedinet.db.types import Connection
@@ -253,6 +254,7 @@ async def edit_status(
         )
         assert edited is not None
         await statuses_db.set_tags(conn, status.id, tags)
+        await notifications_db.notify_update(conn, status.id, author.id)
         note = await note_for(conn, settings, edited, author)
         await publish(
             conn,
