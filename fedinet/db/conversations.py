@@ -3,7 +3,8 @@
 A member's conversation is the set of the other people in a direct message (its author
 and those it mentions, less the member). The rows of ``conversations`` are made when the
 member first lists them and keep how far each was read and removed; the statuses
-themselves are the direct statuses the member wrote or was mentioned in.
+themselves are the direct statuses the member wrote or was mentioned in. A conversation is
+unread when its last status is someone else's, newer than what the member marked read.
 """
 
 from __future__ import annotations
@@ -56,7 +57,8 @@ _GROUPS = """
         WHERE owner_id = $1
     )
     SELECT k.id, k.participant_ids, g.last_status_id,
-           coalesce(g.last_received_id, 0) > k.read_up_to AS unread
+           (g.last_received_id = g.last_status_id AND g.last_status_id > k.read_up_to)
+               IS TRUE AS unread
     FROM grouped g JOIN known k ON k.participant_ids = g.participants
     WHERE g.last_status_id > k.hidden_up_to
 """
