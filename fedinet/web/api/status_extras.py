@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from fedinet.config import Settings
 from fedinet.db import actors as actors_db
 from fedinet.db import statuses as statuses_db
 from fedinet.db import threads as threads_db
@@ -106,7 +107,7 @@ def _accounts_of(lister: Lister) -> Callable[[Request], Awaitable[Response]]:
     return endpoint
 
 
-Action = Callable[[Connection, Actor, int], Awaitable[Status]]
+Action = Callable[[Connection, Settings, Actor, int], Awaitable[Status]]
 
 
 def _status_action(action: Action, *scopes: str) -> Callable[[Request], Awaitable[Response]]:
@@ -114,7 +115,7 @@ def _status_action(action: Action, *scopes: str) -> Callable[[Request], Awaitabl
         me = await require_scope(request, *scopes)
         runtime = runtime_of(request)
         async with runtime.pool.acquire() as conn:
-            status = await action(conn, me.actor, path_id(request))
+            status = await action(conn, runtime.settings, me.actor, path_id(request))
             return JSONResponse(await status_json(conn, runtime.settings, status, me.actor))
 
     return endpoint

@@ -8,6 +8,9 @@ import asyncio
 import httpx
 
 from fedinet.config import Settings
+from fedinet.db.actors import upsert_remote_actor
+from fedinet.db.deliveries import list_deliveries_for_activity, list_outbox_activities
+from fedinet.db.follows import insert_follow
 from fedinet.db.statuses import count_statuses
 from fedinet.runtime import Runtime
 from tests.web.api.actions import accept, follow, link_ids, person, post, token_with
@@ -265,3 +268,35 @@ async def test_followers_only_thread_needs_following(
     assert (
         await client.get(f"/api/v1/statuses/{private['id']}/context", headers=bob.headers)
     ).status_code == 200
+
+
+async def test_pins_are_sent_to_followers_as_add_and_remove(
+    client: httpx.AsyncClient, runtime: Runtime, settings: Settings
+) -> None:
+    alice = await person(client, runtime, settings, "alice")
+    remote = await upsert_remote_actor(
+        runtime.pool,
+        uri="https://remote.example/users/rita",
+        username="rita",
+        domain="remote.example",
+        inbox_uri="https://remote.example/users/rita/inbox",
+    )
+    await insert_follow(
+        runtime.pool,
+        uri="https://remote.example/follows/1",
+        follower_id=remote.id,
+        followee_id=alice.member.actor.id,
+        accepted=True,
+    )
+    status = await post(client, alice, "pinned and told")
+    await client.post(f"/api/v1/statuses/{status['id']}/pin", headers=alice.headers)
+    await client.post(f"/api/v1/statuses/{status['id']}/pin", headers=alice.headers)  # no repeat
+    await client.post(f"/api/v1/statuses/{status['id']}/unpin", headers=alice.headers)
+    sent = await list_outbox_activities(runtime.pool, alice.member.actor.id, limit=10)
+    kinds = [a.activity_type for a in sent if a.activity_type in ("Add", "Remove")]
+    assert kinds == ["Remove", "Add"]
+    add = next(a for a in sent if a.activity_type == "Add")
+    assert add.body["object"] == status["uri"]
+    assert add.body["target"] == f"{settings.url}/users/alice/collections/featured"
+    deliveries = await list_deliveries_for_activity(runtime.pool, add.id)
+    assert [d.inbox_uri for d in deliveries] == ["https://remote.example/users/rita/inbox"]
