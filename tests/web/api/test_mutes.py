@@ -9,7 +9,7 @@ import httpx
 
 from fedinet.config import Settings
 from fedinet.db.actors import upsert_remote_actor
-from fedinet.db.interactions import add_to_home_feeds
+from fedinet.db.interactions import add_to_home_feeds, insert_notification
 from fedinet.db.statuses import insert_status
 from fedinet.runtime import Runtime
 from tests.web.api.actions import accept, follow, link_ids, person, post, token_with
@@ -119,7 +119,16 @@ async def test_domain_blocks(
         content="<p>LOUD NOISE</p>",
     )
     await add_to_home_feeds(runtime.pool, status.id, [alice.member.actor.id])
+    await insert_notification(
+        runtime.pool,
+        recipient_id=alice.member.actor.id,
+        notification_type="favourite",
+        from_actor_id=remote.id,
+        status_id=status.id,
+    )
     assert any("LOUD" in c for c in await _home(client, alice.headers))
+    notified = await client.get("/api/v1/notifications", headers=alice.headers)
+    assert [n["account"]["acct"] for n in notified.json()] == ["loud@noisy.example"]
 
     blocked = await client.post(
         "/api/v1/domain_blocks", headers=alice.headers, data={"domain": "Noisy.Example"}
@@ -130,6 +139,7 @@ async def test_domain_blocks(
         "noisy.example"
     ]
     assert not any("LOUD" in c for c in await _home(client, alice.headers))
+    assert (await client.get("/api/v1/notifications", headers=alice.headers)).json() == []
     public = await client.get("/api/v1/timelines/public", headers=alice.headers)
     assert not any("LOUD" in s["content"] for s in public.json())
     relationship = await client.get(
