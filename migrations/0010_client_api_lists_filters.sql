@@ -1,5 +1,5 @@
 -- What members keep for themselves through the client API: bookmarks, pinned statuses,
--- mutes, domains they hide, timeline markers, lists, filters, the Idempotency-Key of the
+-- mutes, domains they hide, accounts whose posts they want notifications of, timeline markers, lists, filters, the Idempotency-Key of the
 -- statuses they post, and the state of their direct-message conversations.
 
 CREATE TABLE bookmarks (
@@ -41,6 +41,16 @@ CREATE TABLE account_domain_blocks (
     created_at timestamptz NOT NULL DEFAULT now(),
     UNIQUE (actor_id, domain)
 );
+
+-- Follow with notify=true: a "status" notification for each new post of that account.
+CREATE TABLE account_subscriptions (
+    actor_id bigint NOT NULL REFERENCES actors (id) ON DELETE CASCADE,
+    target_id bigint NOT NULL REFERENCES actors (id) ON DELETE CASCADE,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (actor_id, target_id)
+);
+
+CREATE INDEX account_subscriptions_target_idx ON account_subscriptions (target_id);
 
 CREATE TABLE markers (
     actor_id bigint NOT NULL REFERENCES actors (id) ON DELETE CASCADE,

@@ -16,7 +16,10 @@ __all__ = [
     "dismiss_notification",
     "get_notification",
     "list_notifications_page",
+    "notify_subscribers",
     "notify_update",
+    "set_subscription",
+    "subscribed_to",
 ]
 
 _PAGE_DESC = """
@@ -135,6 +138,51 @@ async def notify_update(db: Executor, status_id: int, author_id: int) -> None:
         FROM statuses b JOIN actors a ON a.id = b.actor_id
         WHERE b.reblog_of_id = $1 AND b.deleted_at IS NULL AND a.is_local
           AND b.actor_id <> $2
+        """,
+        status_id,
+        author_id,
+    )
+
+
+async def set_subscription(db: Executor, actor_id: int, target_id: int, on: bool) -> None:
+    """Whether ``actor_id`` is told of each new post of ``target_id`` (follow's notify)."""
+    if on:
+        await db.execute(
+            "INSERT INTO account_subscriptions (actor_id, target_id) VALUES ($1, $2) "
+            "ON CONFLICT DO NOTHING",
+            actor_id,
+            target_id,
+        )
+    else:
+        await db.execute(
+            "DELETE FROM account_subscriptions WHERE actor_id = $1 AND target_id = $2",
+            actor_id,
+            target_id,
+        )
+
+
+async def subscribed_to(db: Executor, actor_id: int, target_ids: list[int]) -> set[int]:
+    rows = await db.fetch(
+        "SELECT target_id FROM account_subscriptions "
+        "WHERE actor_id = $1 AND target_id = ANY($2::bigint[])",
+        actor_id,
+        target_ids,
+    )
+    return {int(row["target_id"]) for row in rows}
+
+
+async def notify_subscribers(db: Executor, status_id: int, author_id: int) -> None:
+    """A ``status`` notification to each local member who follows ``author_id`` (accepted)
+    with notify on, and may see the status (followers-only ones go to followers)."""
+    await db.execute(
+        """
+        INSERT INTO notifications (recipient_id, notification_type, from_actor_id, status_id)
+        SELECT s.actor_id, 'status', $2::bigint, $1::bigint
+        FROM account_subscriptions s
+        JOIN actors a ON a.id = s.actor_id AND a.is_local
+        JOIN follows f ON f.follower_id = s.actor_id AND f.followee_id = $2
+            AND f.state = 'accepted'
+        WHERE s.target_id = $2 AND s.actor_id <> $2
         """,
         status_id,
         author_id,

@@ -180,6 +180,8 @@ async def post_status(
                     from_actor_id=author.id,
                     status_id=status.id,
                 )
+        if visibility != "direct" and (parent is None or parent.actor_id == author.id):
+            await notifications_db.notify_subscribers(conn, status.id, author.id)
         note = await note_for(conn, settings, status, author)
         await publish(
             conn,

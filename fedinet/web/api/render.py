@@ -10,6 +10,7 @@ from fedinet.db import actors as actors_db
 from fedinet.db import filters as filters_db
 from fedinet.db import follows as follows_db
 from fedinet.db import mutes as mutes_db
+from fedinet.db import notifications as notifications_db
 from fedinet.db import statuses as statuses_db
 from fedinet.db.types import Executor
 from fedinet.models import Actor, Status
@@ -66,12 +67,13 @@ async def relationships_json(
 ) -> list[dict[str, Any]]:
     rows = await follows_db.get_relationships(db, viewer.id, target_ids)
     muting = await mutes_db.muting_flags(db, viewer.id, [row["id"] for row in rows])
+    notified = await notifications_db.subscribed_to(db, viewer.id, [row["id"] for row in rows])
     return [
         {
             "id": str(row["id"]),
             "following": row["following"],
             "showing_reblogs": row["following"],
-            "notifying": False,
+            "notifying": row["id"] in notified and (row["following"] or row["requested"]),
             "languages": None,
             "followed_by": row["followed_by"],
             "blocking": row["blocking"],

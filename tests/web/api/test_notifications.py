@@ -169,3 +169,47 @@ async def test_mutes_and_domain_blocks_hide_notifications(
     assert (await client.get("/api/v1/notifications", headers=alice.headers)).json() == []
     await client.post(f"/api/v1/accounts/{bob.id}/unmute", headers=alice.headers)
     assert len((await client.get("/api/v1/notifications", headers=alice.headers)).json()) == 1
+
+
+async def test_status_notifications_for_notify_follows(
+    client: httpx.AsyncClient, runtime: Runtime, settings: Settings
+) -> None:
+    alice = await person(client, runtime, settings, "alice")
+    bob = await person(client, runtime, settings, "bob")
+    carol = await person(client, runtime, settings, "carol")
+    asked = await client.post(
+        f"/api/v1/accounts/{alice.id}/follow", headers=bob.headers, data={"notify": "true"}
+    )
+    assert asked.json()["notifying"] is True
+    await accept(client, alice, bob)
+    await follow(client, carol, alice)  # without notify
+    await accept(client, alice, carol)
+
+    news = await post(client, alice, "news for subscribers")
+    await post(
+        client, alice, "a reply elsewhere", in_reply_to_id=(await post(client, carol, "q"))["id"]
+    )
+    await post(client, alice, "a secret @carol", visibility="direct")
+    thread = await post(client, alice, "my own thread continues", in_reply_to_id=news["id"])
+
+    seen = (
+        await client.get("/api/v1/notifications", headers=bob.headers, params={"types[]": "status"})
+    ).json()
+    assert [n["status"]["id"] for n in seen] == [thread["id"], news["id"]]
+    assert_matches("Notification", seen[0])
+    carol_sees = (
+        await client.get(
+            "/api/v1/notifications", headers=carol.headers, params={"types[]": "status"}
+        )
+    ).json()
+    assert carol_sees == []
+
+    off = await client.post(
+        f"/api/v1/accounts/{alice.id}/follow", headers=bob.headers, data={"notify": "false"}
+    )
+    assert off.json()["notifying"] is False
+    await post(client, alice, "quiet now")
+    again = (
+        await client.get("/api/v1/notifications", headers=bob.headers, params={"types[]": "status"})
+    ).json()
+    assert len(again) == 2
