@@ -15,6 +15,7 @@ __all__ = [
     "delete_account_domain_block",
     "delete_mute",
     "get_mute",
+    "hidden_authors",
     "insert_account_domain_block",
     "list_account_domain_blocks",
     "list_blocked_accounts",
@@ -211,3 +212,13 @@ async def list_account_domain_blocks(
         min_id,
     )
     return [(int(row["id"]), str(row["domain"])) for row in rows]
+
+
+async def hidden_authors(db: Executor, viewer_id: int, author_ids: list[int]) -> set[int]:
+    """Which of ``author_ids`` the viewer blocks, is blocked by, mutes or hides by domain."""
+    rows = await db.fetch(
+        "SELECT a.id FROM unnest($2::bigint[]) AS a(id) WHERE fedinet_hides($1, a.id)",
+        viewer_id,
+        author_ids,
+    )
+    return {int(row["id"]) for row in rows}

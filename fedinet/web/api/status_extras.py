@@ -11,6 +11,7 @@ from starlette.routing import BaseRoute, Route
 
 from fedinet.config import Settings
 from fedinet.db import actors as actors_db
+from fedinet.db import mutes as mutes_db
 from fedinet.db import statuses as statuses_db
 from fedinet.db import threads as threads_db
 from fedinet.db.types import Connection
@@ -38,7 +39,13 @@ async def _visible(conn: Connection, status_id: int, viewer: Actor | None) -> St
 async def _only_visible(
     conn: Connection, statuses: Sequence[Status], viewer: Actor | None
 ) -> list[Status]:
-    return [s for s in statuses if await visible_to(conn, s, viewer)]
+    """What ``viewer`` may see, less what they hide (blocks, mutes, domains)."""
+    hidden = (
+        await mutes_db.hidden_authors(conn, viewer.id, list({s.actor_id for s in statuses}))
+        if viewer is not None and statuses
+        else set()
+    )
+    return [s for s in statuses if s.actor_id not in hidden and await visible_to(conn, s, viewer)]
 
 
 async def context(request: Request) -> Response:

@@ -45,6 +45,9 @@ async def test_context(client: httpx.AsyncClient, runtime: Runtime, settings: Se
     anonymous = await client.get(f"/api/v1/statuses/{deeper['id']}/context")
     assert [s["id"] for s in anonymous.json()["ancestors"]] == [root["id"], reply["id"]]
 
+    await client.post(f"/api/v1/accounts/{bob.id}/mute", headers=alice.headers)
+    muted = await client.get(f"/api/v1/statuses/{root['id']}/context", headers=alice.headers)
+    assert [s["id"] for s in muted.json()["descendants"]] == [deeper["id"], secret["id"]]
     hidden = await client.get(f"/api/v1/statuses/{secret['id']}/context", headers=bob.headers)
     assert hidden.status_code == 404
     assert (await client.get("/api/v1/statuses/999/context")).status_code == 404
