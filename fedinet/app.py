@@ -41,6 +41,7 @@ def _routes() -> list[BaseRoute]:
         *activitypub.routes,
         *collections.routes,
         # before api.routes: /api/v1/accounts/relationships must win over /accounts/{id}
+        *api.member_routes,
         *api_follows.routes,
         *api_profile.routes,
         *api_connect_links.routes,

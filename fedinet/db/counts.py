@@ -51,6 +51,8 @@ class ViewerFlags:
 
     favourited: bool = False
     reblogged: bool = False
+    bookmarked: bool = False
+    pinned: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,14 +150,23 @@ async def viewer_status_flags(
                         WHERE f.status_id = s.id AND f.actor_id = $1) AS favourited,
                EXISTS (SELECT 1 FROM statuses b
                         WHERE b.reblog_of_id = s.id AND b.actor_id = $1
-                          AND b.deleted_at IS NULL) AS reblogged
+                          AND b.deleted_at IS NULL) AS reblogged,
+               EXISTS (SELECT 1 FROM bookmarks k
+                        WHERE k.status_id = s.id AND k.actor_id = $1) AS bookmarked,
+               EXISTS (SELECT 1 FROM status_pins p
+                        WHERE p.status_id = s.id AND p.actor_id = $1) AS pinned
         FROM unnest($2::bigint[]) AS s(id)
         """,
         viewer_actor_id,
         status_ids,
     )
     return {
-        int(row["id"]): ViewerFlags(favourited=row["favourited"], reblogged=row["reblogged"])
+        int(row["id"]): ViewerFlags(
+            favourited=row["favourited"],
+            reblogged=row["reblogged"],
+            bookmarked=row["bookmarked"],
+            pinned=row["pinned"],
+        )
         for row in rows
     }
 

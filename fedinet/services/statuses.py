@@ -21,6 +21,7 @@ from fedinet.config import Settings
 from fedinet.db import actors as actors_db
 from fedinet.db import follows as follows_db
 from fedinet.db import interactions as interactions_db
+from fedinet.db import notifications as notifications_db
 from fedinet.db import statuses as statuses_db
 from fedinet.db.ids import next_id
 from fedinet.db.types import Connection
@@ -179,6 +180,8 @@ async def post_status(
                     from_actor_id=author.id,
                     status_id=status.id,
                 )
+        if visibility != "direct" and (parent is None or parent.actor_id == author.id):
+            await notifications_db.notify_subscribers(conn, status.id, author.id)
         note = await note_for(conn, settings, status, author)
         await publish(
             conn,
@@ -253,6 +256,7 @@ async def edit_status(
         )
         assert edited is not None
         await statuses_db.set_tags(conn, status.id, tags)
+        await notifications_db.notify_update(conn, status.id, author.id)
         note = await note_for(conn, settings, edited, author)
         await publish(
             conn,

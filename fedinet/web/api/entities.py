@@ -294,9 +294,9 @@ def status_to_mastodon(
         entity["favourited"] = viewer.favourited
         entity["reblogged"] = viewer.reblogged
         entity["muted"] = False
-        entity["bookmarked"] = False
+        entity["bookmarked"] = viewer.bookmarked
         if viewer_id is not None and status.actor_id == viewer_id:
-            entity["pinned"] = False
+            entity["pinned"] = viewer.pinned
         entity["filtered"] = []
     return entity
 
