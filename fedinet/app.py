@@ -16,6 +16,7 @@ from fedinet.web import activitypub, api, collections, inbox, wellknown
 from fedinet.web.api import connect_links as api_connect_links
 from fedinet.web.api import directory as api_directory
 from fedinet.web.api import follows as api_follows
+from fedinet.web.api import media as api_media
 from fedinet.web.api import profile as api_profile
 from fedinet.web.api import search as api_search
 from fedinet.web.api import statuses as api_statuses
@@ -44,6 +45,9 @@ def _routes() -> list[BaseRoute]:
         *api_statuses.routes,
         *api_timelines.routes,
         *api_search.routes,
+        # client API II: media, registration, account lists, streaming (before api.routes,
+        # whose /api/v1/accounts/{id} would take /accounts/search and the like)
+        *api_media.routes,
         *api.routes,
     ]
 

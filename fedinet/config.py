@@ -48,6 +48,10 @@ ENV_VARS: dict[str, tuple[str, str]] = {
         "30",
         "First wait before retrying a failed delivery; it doubles on each attempt.",
     ),
+    "FEDINET_MEDIA_MAX_BYTES": (
+        "16777216",
+        "Largest image a member may upload (bytes); bigger ones are refused with 422.",
+    ),
 }
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -71,6 +75,13 @@ class Settings:
     """Seconds a claimed delivery stays leased to its worker."""
     delivery_retry_base: float = 30.0
     """Seconds before the first retry of a failed delivery (doubling after)."""
+    media_max_bytes: int = 16 * 1024 * 1024
+    """Largest upload accepted by the media endpoints and avatar/header uploads."""
+
+    @property
+    def media_dir(self) -> Path:
+        """Where uploaded files are kept: ``<data_dir>/media``."""
+        return self.data_dir / "media"
 
     @property
     def domain(self) -> str:
@@ -104,6 +115,19 @@ def _seconds(env: Mapping[str, str], name: str, default: float, minimum: float) 
         raise ConfigError(name, f"expected a number of seconds, got {raw!r}") from None
     if not value >= minimum:
         raise ConfigError(name, f"must be at least {minimum:g} seconds")
+    return value
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise ConfigError(name, f"expected a whole number, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(name, f"must be at least {minimum}")
     return value
 
 
@@ -204,4 +228,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         workers_in_web=_bool(env, "FEDINET_WORKERS_IN_WEB", True),
         delivery_lease=_seconds(env, "FEDINET_DELIVERY_LEASE_SECONDS", 300.0, 1.0),
         delivery_retry_base=_seconds(env, "FEDINET_DELIVERY_RETRY_BASE_SECONDS", 30.0, 0.1),
+        media_max_bytes=_positive_int(env, "FEDINET_MEDIA_MAX_BYTES", 16 * 1024 * 1024, 1024),
     )

@@ -21,11 +21,13 @@ from fedinet.config import Settings
 from fedinet.db import actors as actors_db
 from fedinet.db import follows as follows_db
 from fedinet.db import interactions as interactions_db
+from fedinet.db import media as media_db
 from fedinet.db import statuses as statuses_db
 from fedinet.db.ids import next_id
 from fedinet.db.types import Connection
 from fedinet.errors import NotFound, PermissionDenied, ValidationError
 from fedinet.models import Actor, Status
+from fedinet.services.media import attachment_json, media_for_status
 from fedinet.services.outbox import audience_inboxes, publish
 
 __all__ = [
@@ -49,8 +51,8 @@ VISIBILITIES = ("public", "unlisted", "private", "direct")
 MentionResolver = Callable[[str], Awaitable[Actor | None]]
 
 
-def _check_text(text: str, spoiler_text: str) -> None:
-    if not text.strip():
+def _check_text(text: str, spoiler_text: str, *, has_media: bool = False) -> None:
+    if not text.strip() and not has_media:
         raise ValidationError("the status is empty", field="status")
     if len(text) + len(spoiler_text) > MAX_CHARACTERS:
         raise ValidationError(
@@ -121,14 +123,16 @@ async def post_status(
     language: str | None = None,
     in_reply_to_id: int | None = None,
     addressed: Sequence[Actor] = (),
+    media_ids: Sequence[str] = (),
 ) -> Status:
     """Post a status. ``addressed`` are recipients named by the caller rather than by an
-    @mention the text parser must find (the system account's direct messages)."""
+    @mention the text parser must find (the system account's direct messages);
+    ``media_ids`` the author's unattached uploads to attach, in order."""
     if visibility not in VISIBILITIES:
         raise ValidationError(
             f"visibility must be one of {', '.join(VISIBILITIES)}", field="visibility"
         )
-    _check_text(text, spoiler_text)
+    _check_text(text, spoiler_text, has_media=bool(media_ids))
     parent: Status | None = None
     if in_reply_to_id is not None:
         parent = await statuses_db.get_status_by_id(conn, in_reply_to_id)
@@ -147,6 +151,7 @@ async def post_status(
         base_url=settings.url,
     )
     async with conn.transaction():
+        media = await media_for_status(conn, author.id, media_ids)
         status_id = await next_id(conn)
         status = await statuses_db.insert_status(
             conn,
@@ -164,7 +169,10 @@ async def post_status(
             summary=spoiler_text,
             sensitive=sensitive or bool(spoiler_text),
             language=language,
+            attachments=[attachment_json(settings, m) for m in media],
         )
+        if media:
+            await media_db.attach_media(conn, status.id, [m.id for m in media])
         await statuses_db.set_mentions(conn, status.id, [m.id for m in mentions])
         await statuses_db.set_tags(conn, status.id, tags)
         await interactions_db.add_to_home_feeds(

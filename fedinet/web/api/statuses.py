@@ -15,7 +15,7 @@ from fedinet.models import Actor, Status
 from fedinet.runtime import Runtime
 from fedinet.services import statuses
 from fedinet.web.api.auth import optional_user, require_scope
-from fedinet.web.api.params import first, read_params
+from fedinet.web.api.params import first, many, read_params
 from fedinet.web.api.render import status_json
 
 __all__ = ["routes"]
@@ -69,6 +69,7 @@ async def create_status(request: Request) -> Response:
             sensitive=_flag(first(params, "sensitive")),
             language=first(params, "language") or None,
             in_reply_to_id=int(reply_to) if reply_to else None,
+            media_ids=many(params, "media_ids"),
         )
         return JSONResponse(await status_json(conn, runtime.settings, status, me.actor))
 
