@@ -13,6 +13,7 @@ from starlette.routing import BaseRoute, Route
 from fedinet.config import Settings
 from fedinet.runtime import Runtime, open_runtime
 from fedinet.web import activitypub, api, collections, inbox, wellknown
+from fedinet.web.api import account_lists as api_account_lists
 from fedinet.web.api import connect_links as api_connect_links
 from fedinet.web.api import directory as api_directory
 from fedinet.web.api import follows as api_follows
@@ -48,6 +49,7 @@ def _routes() -> list[BaseRoute]:
         # client API II: media, registration, account lists, streaming (before api.routes,
         # whose /api/v1/accounts/{id} would take /accounts/search and the like)
         *api_media.routes,
+        *api_account_lists.routes,
         *api.routes,
     ]
 

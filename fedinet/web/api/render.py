@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from fedinet.config import Settings
+from fedinet.db import account_notes as account_notes_db
 from fedinet.db import actors as actors_db
 from fedinet.db import follows as follows_db
 from fedinet.db import statuses as statuses_db
@@ -39,6 +40,7 @@ async def relationships_json(
     db: Executor, viewer: Actor, target_ids: list[int]
 ) -> list[dict[str, Any]]:
     rows = await follows_db.get_relationships(db, viewer.id, target_ids)
+    notes = await account_notes_db.get_account_notes(db, viewer.id, target_ids)
     return [
         {
             "id": str(row["id"]),
@@ -55,7 +57,7 @@ async def relationships_json(
             "requested_by": row["requested_by"],
             "domain_blocking": False,
             "endorsed": False,
-            "note": "",
+            "note": notes.get(row["id"], ""),
         }
         for row in rows
     ]
