@@ -19,6 +19,7 @@ from fedinet.web.api import directory as api_directory
 from fedinet.web.api import follows as api_follows
 from fedinet.web.api import media as api_media
 from fedinet.web.api import profile as api_profile
+from fedinet.web.api import registration as api_registration
 from fedinet.web.api import search as api_search
 from fedinet.web.api import statuses as api_statuses
 from fedinet.web.api import timelines as api_timelines
@@ -50,6 +51,7 @@ def _routes() -> list[BaseRoute]:
         # whose /api/v1/accounts/{id} would take /accounts/search and the like)
         *api_media.routes,
         *api_account_lists.routes,
+        *api_registration.routes,
         *api.routes,
     ]
 
