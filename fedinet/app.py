@@ -22,6 +22,7 @@ from fedinet.web.api import profile as api_profile
 from fedinet.web.api import registration as api_registration
 from fedinet.web.api import search as api_search
 from fedinet.web.api import statuses as api_statuses
+from fedinet.web.api import streaming as api_streaming
 from fedinet.web.api import timelines as api_timelines
 from fedinet.web.errors import EXCEPTION_HANDLERS
 from fedinet.web.health import healthz
@@ -52,6 +53,7 @@ def _routes() -> list[BaseRoute]:
         *api_media.routes,
         *api_account_lists.routes,
         *api_registration.routes,
+        *api_streaming.routes,
         *api.routes,
     ]
 
@@ -75,6 +77,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> Starlet
             yield
         finally:
             stop.set()
+            await api_streaming.close_hub(app)
             if workers is not None:
                 await workers
 
