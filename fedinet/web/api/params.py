@@ -48,9 +48,11 @@ async def read_params(request: Request) -> Params:
     params: Params = {}
     for key, value in request.query_params.multi_items():
         _add(params, key, value)
-    if request.method in ("GET", "HEAD"):
-        return params
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    # Rails reads a JSON body on GET too, and Mastodon.py sends some GET parameters so
+    # (familiar_followers); forms on GET are not read.
+    if request.method in ("GET", "HEAD") and content_type != "application/json":
+        return params
     if content_type == "application/json":
         body = await request.body()
         if len(body) > MAX_FORM_BODY:
