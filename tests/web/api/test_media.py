@@ -296,3 +296,18 @@ async def test_delete_unattached_media(
     assert not (settings.data_dir / "media" / name).exists()
     gone = await client.get(f"/api/v1/media/{created['id']}", headers=bearer(token))
     assert gone.status_code == 404
+
+
+async def test_instance_reports_the_media_limits(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    v2 = (await client.get("/api/v2/instance")).json()["configuration"]["media_attachments"]
+    assert v2["image_size_limit"] == settings.media_max_bytes
+    assert sorted(v2["supported_mime_types"]) == [
+        "image/gif",
+        "image/jpeg",
+        "image/png",
+        "image/webp",
+    ]
+    v1 = (await client.get("/api/v1/instance")).json()["configuration"]["media_attachments"]
+    assert v1["image_size_limit"] == settings.media_max_bytes
