@@ -249,8 +249,12 @@ async def _own(db: Executor, actor_id: int, media_id: int) -> MediaAttachment:
 
 
 async def uploaded_media(db: Executor, actor_id: int, media_id: int) -> MediaAttachment:
-    """A media attachment ``actor_id`` uploaded; ``NotFound`` for anyone else's."""
-    return await _own(db, actor_id, media_id)
+    """An upload of ``actor_id`` that no status uses yet; ``NotFound`` for anyone else's
+    and, as in Mastodon, for attached ones (they are seen through their status)."""
+    media = await _own(db, actor_id, media_id)
+    if media.status_id is not None:
+        raise NotFound("Record not found")
+    return media
 
 
 async def update_media(
@@ -278,14 +282,18 @@ async def update_media(
     return updated
 
 
-async def delete_media(db: Executor, settings: Settings, actor_id: int, media_id: int) -> None:
-    """Delete an upload and its file; ``ValidationError`` while a status uses it."""
+async def delete_media(
+    db: Executor, settings: Settings, actor_id: int, media_id: int
+) -> MediaAttachment:
+    """Delete an upload and its file (returning what it was); ``ValidationError`` while a
+    status uses it."""
     media = await _own(db, actor_id, media_id)
     if media.status_id is not None:
         raise ValidationError("Media attachment is currently used by a status", field="id")
     name = await media_db.delete_unattached_media(db, actor_id, media.id)
     if name is not None and FILE_NAME_RE.match(name):
         await asyncio.to_thread((settings.media_dir / name).unlink, missing_ok=True)
+    return media
 
 
 def attachment_json(settings: Settings, media: MediaAttachment) -> dict[str, Any]:

@@ -137,11 +137,8 @@ async def update_media(request: Request) -> Response:
 async def delete_media(request: Request) -> Response:
     me = await require_scope(request, "write:media")
     runtime = _runtime(request)
-    media_id = _media_id(request)
-    row = await media.uploaded_media(runtime.pool, me.actor.id, media_id)
-    entity = media_entity(runtime.settings, row)
-    await media.delete_media(runtime.pool, runtime.settings, me.actor.id, media_id)
-    return JSONResponse(entity)
+    row = await media.delete_media(runtime.pool, runtime.settings, me.actor.id, _media_id(request))
+    return JSONResponse(media_entity(runtime.settings, row))
 
 
 async def media_file(request: Request) -> Response:

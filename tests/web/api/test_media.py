@@ -267,6 +267,11 @@ async def test_attach_to_status_and_federate(
     assert (
         await client.delete(f"/api/v1/media/{first['id']}", headers=bearer(token))
     ).status_code == 422
+    for method in ("GET", "PUT"):
+        attached = await client.request(
+            method, f"/api/v1/media/{first['id']}", headers=bearer(token)
+        )
+        assert attached.status_code == 404, method
 
 
 async def test_status_media_limits(client: httpx.AsyncClient, alice: Member) -> None:

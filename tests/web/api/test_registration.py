@@ -167,3 +167,14 @@ async def test_validation_errors_have_mastodon_details(
         "password": "ERR_BLANK",
         "agreement": "ERR_ACCEPTED",
     }
+
+
+async def test_sign_ups_are_limited_per_address(client: httpx.AsyncClient) -> None:
+    """Five sign-up attempts per address in 30 minutes, as Mastodon's API allows."""
+    token = await app_token(client)
+    for i in range(5):
+        attempt = await sign_up(client, token, username=f"user{i}", email=f"u{i}@example.org")
+        assert attempt.status_code == 200, attempt.text
+    refused = await sign_up(client, token, username="user5", email="u5@example.org")
+    assert refused.status_code == 429
+    assert int(refused.headers["retry-after"]) > 0
