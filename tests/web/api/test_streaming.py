@@ -286,3 +286,20 @@ def test_logs_have_no_errors(cluster: tuple[Instance, Instance, Any]) -> None:
     a, b, _ = cluster
     for instance in (a, b):
         assert "Traceback" not in instance.log(), instance.log()[-3000:]
+
+
+def test_account_search_resolves_remote_accounts(
+    cluster: tuple[Instance, Instance, Any], people: dict[str, Member]
+) -> None:
+    """``/api/v1/accounts/search?resolve=true`` (here because this module already runs
+    two instances): a ``user@domain`` unknown to A is looked up through WebFinger."""
+    _, b, _ = cluster
+    alice = people["alice"]
+    dave = b.member("dave")
+    unresolved = alice.get("/api/v1/accounts/search", q=dave.acct)
+    assert unresolved == []
+    found = alice.get("/api/v1/accounts/search", q=f"@{dave.acct}", resolve="true")
+    assert [a["acct"] for a in found] == [dave.acct]
+    assert_matches("Account", found[0])
+    # Now known, it is found without resolving too.
+    assert [a["acct"] for a in alice.get("/api/v1/accounts/search", q="dav")] == [dave.acct]
