@@ -13,8 +13,10 @@ __all__ = [
     "delete_unattached_media",
     "get_media_by_id",
     "insert_media",
+    "list_media_for_edit",
     "list_media_for_status",
     "list_unattached_media",
+    "set_status_media",
     "update_media",
 ]
 
@@ -114,6 +116,37 @@ async def list_unattached_media(
         media_ids,
     )
     return [_from_row(row) for row in rows]
+
+
+async def list_media_for_edit(
+    db: Executor, actor_id: int, status_id: int, media_ids: list[int]
+) -> list[MediaAttachment]:
+    """Those of ``media_ids`` that ``actor_id`` uploaded and that are either unattached or
+    already on ``status_id``, locked for the caller's transaction."""
+    rows = await db.fetch(
+        """
+        SELECT * FROM media_attachments
+        WHERE id = ANY($3::bigint[]) AND actor_id = $1
+          AND (status_id IS NULL OR status_id = $2)
+        FOR UPDATE
+        """,
+        actor_id,
+        status_id,
+        media_ids,
+    )
+    return [_from_row(row) for row in rows]
+
+
+async def set_status_media(db: Executor, status_id: int, media_ids: list[int]) -> None:
+    """Make ``media_ids`` exactly the uploads attached to ``status_id`` (others are let go
+    and become unattached uploads again)."""
+    await db.execute(
+        "UPDATE media_attachments SET status_id = NULL "
+        "WHERE status_id = $1 AND NOT (id = ANY($2::bigint[]))",
+        status_id,
+        media_ids,
+    )
+    await attach_media(db, status_id, media_ids)
 
 
 async def attach_media(db: Executor, status_id: int, media_ids: list[int]) -> None:

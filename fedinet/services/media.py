@@ -313,11 +313,12 @@ def attachment_json(settings: Settings, media: MediaAttachment) -> dict[str, Any
 
 
 async def media_for_status(
-    db: Executor, actor_id: int, media_ids: Sequence[str]
+    db: Executor, actor_id: int, media_ids: Sequence[str], *, status_id: int | None = None
 ) -> list[MediaAttachment]:
     """The attachments named by ``media_ids[]`` in that order: each must be the author's
-    and not used by another status; at most :data:`MAX_ATTACHMENTS`. Call inside the
-    transaction that creates the status (the rows are locked)."""
+    and not used by another status than ``status_id`` (the one being edited, if any); at
+    most :data:`MAX_ATTACHMENTS`. Call inside the transaction that writes the status (the
+    rows are locked)."""
     if len(media_ids) > MAX_ATTACHMENTS:
         raise ValidationError(
             f"a status can have at most {MAX_ATTACHMENTS} attachments", field="media_ids"
@@ -328,7 +329,12 @@ async def media_for_status(
             raise ValidationError(f"{raw!r} is not a media id", field="media_ids")
         if int(raw) not in wanted:
             wanted.append(int(raw))
-    found = {m.id: m for m in await media_db.list_unattached_media(db, actor_id, wanted)}
+    rows = (
+        await media_db.list_unattached_media(db, actor_id, wanted)
+        if status_id is None
+        else await media_db.list_media_for_edit(db, actor_id, status_id, wanted)
+    )
+    found = {m.id: m for m in rows}
     missing = [i for i in wanted if i not in found]
     if missing:
         raise ValidationError(

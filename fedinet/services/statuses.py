@@ -236,10 +236,17 @@ async def edit_status(
     spoiler_text: str = "",
     sensitive: bool = False,
     language: str | None = None,
+    media_ids: Sequence[str] | None = None,
 ) -> Status:
-    _check_text(text, spoiler_text)
+    """Edit a status; ``media_ids`` (when given) become its attachments, in order."""
     async with conn.transaction():
         status = await _own_status(conn, author, status_id)
+        attachments = status.attachments
+        if media_ids is not None:
+            media = await media_for_status(conn, author.id, media_ids, status_id=status.id)
+            await media_db.set_status_media(conn, status.id, [m.id for m in media])
+            attachments = [attachment_json(settings, m) for m in media]
+        _check_text(text, spoiler_text, has_media=bool(attachments))
         mentions = await _mentioned_actors(conn, status)
         tags = extract_hashtags(text)
         content = text_to_html(
@@ -255,7 +262,7 @@ async def edit_status(
             summary=spoiler_text,
             sensitive=sensitive or bool(spoiler_text),
             language=language or status.language,
-            attachments=status.attachments,
+            attachments=attachments,
             raw=None,
             edited_at=datetime.now(UTC),
         )

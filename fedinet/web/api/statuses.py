@@ -96,6 +96,7 @@ async def edit_status(request: Request) -> Response:
             spoiler_text=first(params, "spoiler_text") or "",
             sensitive=_flag(first(params, "sensitive")),
             language=first(params, "language") or None,
+            media_ids=many(params, "media_ids") if "media_ids" in params else None,
         )
         return JSONResponse(await status_json(conn, runtime.settings, status, me.actor))
 

@@ -316,3 +316,57 @@ async def test_instance_reports_the_media_limits(
     ]
     v1 = (await client.get("/api/v1/instance")).json()["configuration"]["media_attachments"]
     assert v1["image_size_limit"] == settings.media_max_bytes
+
+
+async def test_edit_changes_attachments(
+    client: httpx.AsyncClient, runtime: Runtime, settings: Settings, alice: Member
+) -> None:
+    token = await _token(client, alice)
+    first = (await upload(client, token, png())).json()
+    second = (await upload(client, token, gif(2, 2))).json()
+    status = (
+        await client.post(
+            "/api/v1/statuses",
+            headers=bearer(token),
+            json={"status": "v1", "media_ids": [first["id"]]},
+        )
+    ).json()
+    url = f"/api/v1/statuses/{status['id']}"
+
+    # Without media_ids an edit keeps the attachments.
+    kept = await client.put(url, headers=bearer(token), json={"status": "v2"})
+    assert kept.status_code == 200, kept.text
+    assert [m["id"] for m in kept.json()["media_attachments"]] == [first["id"]]
+
+    swapped = await client.put(
+        url, headers=bearer(token), json={"status": "v3", "media_ids": [second["id"], first["id"]]}
+    )
+    assert swapped.status_code == 200, swapped.text
+    assert [m["id"] for m in swapped.json()["media_attachments"]] == [second["id"], first["id"]]
+    update = await runtime.pool.fetchval(
+        "SELECT body FROM activities WHERE activity_type = 'Update' ORDER BY id DESC LIMIT 1"
+    )
+    assert [d["mediaType"] for d in update["object"]["attachment"]] == ["image/gif", "image/png"]
+
+    removed = await client.put(url, headers=bearer(token), json={"status": "v4", "media_ids": []})
+    assert removed.json()["media_attachments"] == []
+    # The let-go upload is free again: it can be fetched, changed, attached elsewhere.
+    assert (
+        await client.get(f"/api/v1/media/{first['id']}", headers=bearer(token))
+    ).status_code == 200
+
+    # Media of another status cannot be taken over by an edit.
+    other = (
+        await client.post(
+            "/api/v1/statuses",
+            headers=bearer(token),
+            json={"status": "o", "media_ids": [second["id"]]},
+        )
+    ).json()
+    assert other["media_attachments"][0]["id"] == second["id"]
+    stolen = await client.put(
+        url, headers=bearer(token), json={"status": "v5", "media_ids": [second["id"]]}
+    )
+    assert stolen.status_code == 422
+    empty = await client.put(url, headers=bearer(token), json={"status": "", "media_ids": []})
+    assert empty.status_code == 422
