@@ -81,7 +81,8 @@ async def read_upload(
 async def _upload(request: Request) -> dict[str, Any]:
     me = await require_scope(request, "write:media")
     runtime = _runtime(request)
-    params, files = await read_upload(request, runtime.settings, ("file",))
+    # A thumbnail is read (clients may send one) but not used: images are their own.
+    params, files = await read_upload(request, runtime.settings, ("file", "thumbnail"))
     data = files.get("file")
     if data is None:
         raise ValidationError("Validation failed: File can't be blank", field="file")

@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from typing import Any, Final
 
@@ -54,7 +55,9 @@ from fedinet.web.api.entities import iso_time, load_account
 from fedinet.web.api.render import status_json
 from fedinet.web.errors import error_response, status_for
 
-__all__ = ["close_hub", "routes"]
+__all__ = ["close_hub", "render_event", "routes"]
+
+log = logging.getLogger("fedinet.streaming")
 
 HEARTBEAT_SECONDS: Final = 15.0
 _STATE_KEY: Final = "stream_hub"
@@ -234,8 +237,12 @@ async def _messages(
     """The subscription's messages, as events arrive (forever)."""
     while True:
         event = await sub.queue.get()
-        async with runtime.pool.acquire() as conn:
-            rendered = await render_event(conn, runtime.settings, sub, viewer, event)
+        try:
+            async with runtime.pool.acquire() as conn:
+                rendered = await render_event(conn, runtime.settings, sub, viewer, event)
+        except Exception:  # one event that cannot be shown must not end the stream
+            log.exception("stream event not rendered kind=%s", event.kind)
+            continue
         for message in rendered:
             yield message
 

@@ -374,3 +374,15 @@ async def test_remove_from_followers(
     assert (
         await client.post("/api/v1/accounts/777/remove_from_followers", headers=bearer(token))
     ).status_code == 404
+
+
+async def test_follow_lists_check_the_token(
+    client: httpx.AsyncClient, alice: Member, bob: Member
+) -> None:
+    write_only = await token_for(client, alice, scope="write")
+    for kind in ("followers", "following"):
+        url = f"/api/v1/accounts/{bob.actor.id}/{kind}"
+        assert (await client.get(url, headers=bearer("bogus"))).status_code == 401
+        assert (await client.get(url, headers=bearer(write_only))).status_code == 403
+        assert (await client.get(url, params={"since_id": "-1"})).status_code == 422
+        assert (await client.get(f"/api/v1/accounts/0{kind}/{kind}")).status_code == 404
