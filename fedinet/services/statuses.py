@@ -293,6 +293,8 @@ async def delete_status(
         to, cc = addressing_for(status.visibility, _followers(author), [m.uri for m in mentions])
         inboxes = await _reach(conn, author, status, mentions)
         await statuses_db.mark_status_deleted(conn, status.id)
+        # Its uploads become free again, so that "delete and redraft" can reuse them.
+        await media_db.set_status_media(conn, status.id, [])
         await publish(
             conn,
             settings,

@@ -370,3 +370,21 @@ async def test_edit_changes_attachments(
     assert stolen.status_code == 422
     empty = await client.put(url, headers=bearer(token), json={"status": "", "media_ids": []})
     assert empty.status_code == 422
+
+
+async def test_delete_and_redraft_reuses_the_media(
+    client: httpx.AsyncClient, alice: Member
+) -> None:
+    token = await _token(client, alice)
+    media = (await upload(client, token, png(), fields={"description": "kept"})).json()
+    body = {"status": "first draft", "media_ids": [media["id"]]}
+    status = (await client.post("/api/v1/statuses", headers=bearer(token), json=body)).json()
+    deleted = await client.delete(f"/api/v1/statuses/{status['id']}", headers=bearer(token))
+    assert deleted.status_code == 200
+    assert deleted.json()["text"] == "first draft"
+    redraft_ids = [m["id"] for m in deleted.json()["media_attachments"]]
+    assert redraft_ids == [media["id"]]
+    body = {"status": "second draft", "media_ids": redraft_ids}
+    again = await client.post("/api/v1/statuses", headers=bearer(token), json=body)
+    assert again.status_code == 200, again.text
+    assert again.json()["media_attachments"][0]["description"] == "kept"
