@@ -388,3 +388,15 @@ async def test_delete_and_redraft_reuses_the_media(
     again = await client.post("/api/v1/statuses", headers=bearer(token), json=body)
     assert again.status_code == 200, again.text
     assert again.json()["media_attachments"][0]["description"] == "kept"
+
+
+async def test_uploads_are_limited_per_token(client: httpx.AsyncClient, alice: Member) -> None:
+    """30 uploads per token in 30 minutes, as Mastodon allows."""
+    token = await _token(client, alice)
+    for _ in range(30):
+        response = await client.post("/api/v2/media", headers=bearer(token))
+        assert response.status_code == 422  # no file; still counted, as Mastodon counts
+    refused = await upload(client, token, png())
+    assert refused.status_code == 429
+    other = await _token(client, alice)
+    assert (await upload(client, other, png())).status_code == 200
