@@ -235,7 +235,7 @@ async def search_accounts(
         """
         SELECT a.* FROM actors a
         WHERE a.deleted_at IS NULL AND a.suspended_at IS NULL
-          AND a.actor_type <> 'Application'
+          AND NOT (a.is_local AND a.actor_type = 'Application')
           AND (NOT a.is_local OR EXISTS (
                 SELECT 1 FROM users u WHERE u.actor_id = a.id AND u.approved))
           AND (lower(a.username) LIKE lower($7) || '%'

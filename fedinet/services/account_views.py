@@ -36,7 +36,9 @@ async def visible_account(db: Executor, actor: Actor | None) -> Actor:
     """``actor`` if the API shows it as an account: remote actors and approved local
     members; ``NotFound`` for the rest (the instance actor, pending members, deleted
     accounts). Suspended accounts are shown (as empty profiles)."""
-    if actor is None or actor.deleted_at is not None or actor.actor_type == "Application":
+    if actor is None or actor.deleted_at is not None:
+        raise NotFound("Record not found")
+    if actor.is_local and actor.actor_type == "Application":  # the instance actor
         raise NotFound("Record not found")
     if actor.is_local and actor.actor_type != "Service":
         user = await users_db.get_user_by_actor_id(db, actor.id)

@@ -188,7 +188,7 @@ async def remove_from_followers(request: Request) -> Response:
     runtime = _runtime(request)
     raw = request.path_params["id"]
     actor = await actors_db.get_actor_by_id(runtime.pool, int(raw)) if raw.isdigit() else None
-    if actor is None or actor.actor_type == "Application":
+    if actor is None or (actor.is_local and actor.actor_type == "Application"):
         raise NotFound("Record not found")
     async with runtime.pool.acquire() as conn:
         await follows.remove_from_followers(conn, runtime.settings, me.actor, actor)

@@ -386,3 +386,29 @@ async def test_follow_lists_check_the_token(
         assert (await client.get(url, headers=bearer(write_only))).status_code == 403
         assert (await client.get(url, params={"since_id": "-1"})).status_code == 422
         assert (await client.get(f"/api/v1/accounts/0{kind}/{kind}")).status_code == 404
+
+
+async def test_instance_actor_is_no_account_but_remote_bots_are(
+    client: httpx.AsyncClient, runtime: Runtime, settings: Settings, alice: Member
+) -> None:
+    instance = runtime.instance_actor
+    assert (await client.get(f"/api/v1/accounts/{instance.id}/statuses")).status_code == 404
+    assert (await client.get(f"/api/v1/accounts/{instance.id}/followers")).status_code == 404
+    relay = await upsert_remote_actor(
+        runtime.pool,
+        uri="https://relay.example/actor",
+        username="relay",
+        domain="relay.example",
+        actor_type="Application",
+        inbox_uri="https://relay.example/inbox",
+    )
+    assert (await client.get(f"/api/v1/accounts/{relay.id}/statuses")).status_code == 200
+    token = await token_for(client, alice)
+    domain_name = settings.domain.split(":")[0][:4]
+    found = await client.get(
+        "/api/v1/accounts/search", params={"q": domain_name}, headers=bearer(token)
+    )
+    assert instance.id not in [int(a["id"]) for a in found.json()]
+    bots = await client.get("/api/v1/accounts/search", params={"q": "relay"}, headers=bearer(token))
+    assert [a["acct"] for a in bots.json()] == ["relay@relay.example"]
+    assert bots.json()[0]["bot"] is True
