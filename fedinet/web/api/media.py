@@ -13,9 +13,11 @@ from typing import Any, Final
 
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
+from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from fedinet.config import Settings
 from fedinet.db.media import MediaAttachment
@@ -26,15 +28,39 @@ from fedinet.web.api.auth import require_scope
 from fedinet.web.api.entities import media_attachment_to_mastodon
 from fedinet.web.api.params import Params, add_param, first, read_params
 
-__all__ = ["media_entity", "read_upload", "routes"]
+__all__ = ["UploadLimit", "limit_uploads", "media_entity", "read_upload", "routes"]
 
 _MAX_FIELDS: Final = 20
+_FORM_ROOM: Final = 64 * 1024
+"""Room for a multipart form's other fields and boundaries beside its files."""
 _FILE_HEADERS: Final = {
     "Cache-Control": "public, max-age=31536000, immutable",
     "X-Content-Type-Options": "nosniff",
     "Content-Security-Policy": "default-src 'none'; sandbox",
     "Access-Control-Allow-Origin": "*",
 }
+
+
+class UploadLimit:
+    """ASGI wrapper refusing, with 413 before it is stored anywhere, a request body larger
+    than ``files`` uploads of the configured size (``FEDINET_MEDIA_MAX_BYTES``) plus room
+    for the form. Smaller but still too large files are refused with 422 by the
+    endpoint, which says which file."""
+
+    def __init__(self, app: ASGIApp, *, files: int) -> None:
+        self.app = app
+        self.files = files
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        settings: Settings = scope["app"].state.settings
+        limit = self.files * settings.media_max_bytes + _FORM_ROOM
+        await RequestBodyLimitMiddleware(self.app, max_body_size=limit)(scope, receive, send)
+
+
+def limit_uploads(route: Route, *, files: int) -> Route:
+    """``route`` with its body limited by :class:`UploadLimit`."""
+    route.app = UploadLimit(route.app, files=files)
+    return route
 
 
 def _runtime(request: Request) -> Runtime:
@@ -156,8 +182,8 @@ async def media_file(request: Request) -> Response:
 
 
 routes: list[BaseRoute] = [
-    Route("/api/v2/media", upload_v2, methods=["POST"]),
-    Route("/api/v1/media", upload_v1, methods=["POST"]),
+    limit_uploads(Route("/api/v2/media", upload_v2, methods=["POST"]), files=1),
+    limit_uploads(Route("/api/v1/media", upload_v1, methods=["POST"]), files=1),
     Route("/api/v1/media/{id}", get_media, methods=["GET"]),
     Route("/api/v1/media/{id}", update_media, methods=["PUT"]),
     Route("/api/v1/media/{id}", delete_media, methods=["DELETE"]),

@@ -14,7 +14,7 @@ from fedinet.runtime import Runtime
 from fedinet.services.profile import ProfileChange, update_profile
 from fedinet.web.api.auth import require_scope
 from fedinet.web.api.entities import credential_account_to_mastodon
-from fedinet.web.api.media import read_upload
+from fedinet.web.api.media import limit_uploads, read_upload
 from fedinet.web.api.params import Params, first
 
 __all__ = ["routes"]
@@ -77,5 +77,8 @@ async def update_credentials(request: Request) -> Response:
 
 
 routes: list[BaseRoute] = [
-    Route("/api/v1/accounts/update_credentials", update_credentials, methods=["PATCH"]),
+    limit_uploads(
+        Route("/api/v1/accounts/update_credentials", update_credentials, methods=["PATCH"]),
+        files=2,
+    ),
 ]

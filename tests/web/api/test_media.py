@@ -3,6 +3,7 @@ and federating them as ``Document`` attachments."""
 
 from __future__ import annotations
 
+import dataclasses
 import struct
 from typing import Any
 
@@ -15,7 +16,14 @@ from fedinet.errors import ValidationError
 from fedinet.runtime import Runtime
 from fedinet.services.media import sniff_image
 from fedinet.web.api.accounts import placeholder_png
-from tests.web.api.conftest import Member, bearer, make_member, password_token, register
+from tests.web.api.conftest import (
+    Member,
+    bearer,
+    build_app,
+    make_member,
+    password_token,
+    register,
+)
 from tests.web.api.schema import assert_matches
 
 
@@ -400,3 +408,25 @@ async def test_uploads_are_limited_per_token(client: httpx.AsyncClient, alice: M
     assert refused.status_code == 429
     other = await _token(client, alice)
     assert (await upload(client, other, png())).status_code == 200
+
+
+async def test_huge_bodies_are_refused_before_they_are_stored(
+    runtime: Runtime, settings: Settings, alice: Member
+) -> None:
+    small = dataclasses.replace(settings, media_max_bytes=2048)
+    app = build_app(small, dataclasses.replace(runtime, settings=small))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url=settings.url) as client:
+        token = await _token(client, alice)
+        just_over = await upload(client, token, png() + b"\x00" * 3000)
+        assert just_over.status_code == 422
+        assert just_over.json()["field"] == "file"
+        huge = await upload(client, token, png() + b"\x00" * 200_000)
+        assert huge.status_code == 413
+        avatar = await client.patch(
+            "/api/v1/accounts/update_credentials",
+            headers=bearer(token),
+            files={"avatar": ("a.png", png() + b"\x00" * 200_000, "image/png")},
+        )
+        assert avatar.status_code == 413
+        assert (await upload(client, token, png())).status_code == 200
