@@ -280,6 +280,14 @@ async def test_server_sent_events(
             event, data = await asyncio.wait_for(anext(events), TIMEOUT)
             assert event == "update"
             assert json.loads(data)["id"] == posted["id"]
+        # The stream may also be named in the query, on the WebSocket's path.
+        async with client.stream(
+            "GET", "/api/v1/streaming", params={"stream": "public:local"}
+        ) as response:
+            assert response.status_code == 200
+            assert response.headers["content-type"].startswith("text/event-stream")
+            first = await asyncio.wait_for(anext(response.aiter_lines()), TIMEOUT)
+            assert first.startswith(":")
 
 
 def test_logs_have_no_errors(cluster: tuple[Instance, Instance, Any]) -> None:
