@@ -265,7 +265,9 @@ async def test_attach_to_status_and_federate(
         "name": "one",
         "width": 4,
         "height": 2,
+        "focalPoint": [0.0, 0.0],
     }
+    assert activity.body["@context"][1]["focalPoint"]["@id"] == "toot:focalPoint"
 
     # Attached media cannot be attached again, changed, or deleted.
     again = await client.post(
