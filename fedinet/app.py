@@ -13,12 +13,16 @@ from starlette.routing import BaseRoute, Route
 from fedinet.config import Settings
 from fedinet.runtime import Runtime, open_runtime
 from fedinet.web import activitypub, api, collections, inbox, wellknown
+from fedinet.web.api import account_lists as api_account_lists
 from fedinet.web.api import connect_links as api_connect_links
 from fedinet.web.api import directory as api_directory
 from fedinet.web.api import follows as api_follows
+from fedinet.web.api import media as api_media
 from fedinet.web.api import profile as api_profile
+from fedinet.web.api import registration as api_registration
 from fedinet.web.api import search as api_search
 from fedinet.web.api import statuses as api_statuses
+from fedinet.web.api import streaming as api_streaming
 from fedinet.web.api import timelines as api_timelines
 from fedinet.web.errors import EXCEPTION_HANDLERS
 from fedinet.web.health import healthz, livez
@@ -49,6 +53,12 @@ def _routes() -> list[BaseRoute]:
         *api_statuses.routes,
         *api_timelines.routes,
         *api_search.routes,
+        # client API II: media, registration, account lists, streaming (before api.routes,
+        # whose /api/v1/accounts/{id} would take /accounts/search and the like)
+        *api_media.routes,
+        *api_account_lists.routes,
+        *api_registration.routes,
+        *api_streaming.routes,
         *api.routes,
     ]
 
@@ -73,6 +83,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> Starlet
             yield
         finally:
             stop.set()
+            await api_streaming.close_hub(app)
             if workers is not None:
                 await workers
 

@@ -72,6 +72,10 @@ ENV_VARS: dict[str, tuple[str, str]] = {
         "Tests and staging only: `host=IP` pairs answered before DNS for outgoing "
         "federation requests (like curl's --resolve).",
     ),
+    "FEDINET_MEDIA_MAX_BYTES": (
+        "16777216",
+        "Largest image a member may upload (bytes); bigger ones are refused with 422.",
+    ),
 }
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -114,6 +118,13 @@ class Settings:
     db_pool_size: int = 10
     resolve: tuple[tuple[str, str], ...] = ()
     """Test-only ``(host, ip)`` pairs answered before DNS for outgoing requests."""
+    media_max_bytes: int = 16 * 1024 * 1024
+    """Largest upload accepted by the media endpoints and avatar/header uploads."""
+
+    @property
+    def media_dir(self) -> Path:
+        """Where uploaded files are kept: ``<data_dir>/media``."""
+        return self.data_dir / "media"
 
     @property
     def domain(self) -> str:
@@ -171,16 +182,16 @@ def _networks(
     return tuple(out)
 
 
-def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+def _positive_int(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
     raw = env.get(name)
     if raw is None or raw.strip() == "":
         return default
     try:
-        value = int(raw)
+        value = int(raw.strip())
     except ValueError:
         raise ConfigError(name, f"expected a whole number, got {raw!r}") from None
-    if value < 1:
-        raise ConfigError(name, "must be at least 1")
+    if value < minimum:
+        raise ConfigError(name, f"must be at least {minimum}")
     return value
 
 
@@ -311,6 +322,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         metrics_allow=_networks(env, "FEDINET_METRICS_ALLOW", ()),
         metrics_token=_token(env, "FEDINET_METRICS_TOKEN"),
         shutdown_grace=_seconds(env, "FEDINET_SHUTDOWN_GRACE", 20.0, 0.0),
-        db_pool_size=_positive_int(env, "FEDINET_DB_POOL_SIZE", 10),
+        db_pool_size=_positive_int(env, "FEDINET_DB_POOL_SIZE", 10, 1),
         resolve=_resolve(env),
+        media_max_bytes=_positive_int(env, "FEDINET_MEDIA_MAX_BYTES", 16 * 1024 * 1024, 1024),
     )

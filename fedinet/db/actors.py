@@ -24,6 +24,7 @@ __all__ = [
     "replace_remote_keys",
     "set_display",
     "set_hide_collections",
+    "set_images",
     "update_local_profile",
     "upsert_remote_actor",
 ]
@@ -332,4 +333,17 @@ async def set_hide_collections(db: Executor, actor_id: int, hide: bool) -> None:
         "UPDATE actors SET hide_collections = $2, updated_at = now() WHERE id = $1 AND is_local",
         actor_id,
         hide,
+    )
+
+
+async def set_images(
+    db: Executor, actor_id: int, *, avatar_url: str | None, header_url: str | None
+) -> None:
+    """A local member's avatar and header URLs (uploaded files)."""
+    await db.execute(
+        "UPDATE actors SET avatar_url = $2, header_url = $3, updated_at = now() "
+        "WHERE id = $1 AND is_local",
+        actor_id,
+        avatar_url,
+        header_url,
     )

@@ -11,6 +11,7 @@ __all__ = [
     "get_user_by_username",
     "insert_user",
     "set_note_settings",
+    "set_registration",
 ]
 
 
@@ -65,5 +66,22 @@ async def set_note_settings(
         user_id,
         private_motives,
         follow_note_policy,
+    )
+    return None if row is None else _from_row(row)
+
+
+async def set_registration(
+    db: Executor, user_id: int, *, approved: bool, locale: str | None, reason: str | None
+) -> User | None:
+    """What a sign-up chose and said: approval state, locale, reason for joining."""
+    row = await db.fetchrow(
+        """
+        UPDATE users SET approved = $2, locale = $3, registration_reason = $4
+        WHERE id = $1 RETURNING *
+        """,
+        user_id,
+        approved,
+        locale,
+        reason,
     )
     return None if row is None else _from_row(row)

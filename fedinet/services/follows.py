@@ -53,6 +53,7 @@ __all__ = [
     "recipient_profile",
     "record_refusal",
     "reject_follow_request",
+    "remove_from_followers",
     "shared_ground",
     "unfollow",
 ]
@@ -715,3 +716,18 @@ async def create_connect_link(
         expires_at=now + timedelta(days=CONNECT_LINK_DAYS),
     )
     return link, f"{owner.url or owner.uri}?connect={link.code}"
+
+
+async def remove_from_followers(
+    conn: Connection, settings: Settings, account: Actor, follower: Actor
+) -> None:
+    """Make ``follower`` stop following ``account`` (Mastodon's ``remove_from_followers``):
+    the follow goes, ``account``'s posts leave a local follower's home feed, and a remote
+    follower's server is sent a Reject of the Follow, as Mastodon sends. Idempotent."""
+    async with conn.transaction():
+        current = await follows_db.get_follow(conn, follower.id, account.id)
+        if current is None or current.state != "accepted":
+            return
+        await follows_db.delete_follow(conn, follower.id, account.id)
+        await interactions_db.remove_from_home_feeds_of(conn, follower.id, account.id)
+        await _send_reject(conn, settings, account, follower, current.uri)

@@ -49,6 +49,8 @@ def error_response(exc: errors.FedinetError) -> JSONResponse:
     body: dict[str, object] = {"error": exc.message, "reason": exc.reason}
     if isinstance(exc, errors.ValidationError) and exc.field:
         body["field"] = exc.field
+    if isinstance(exc, errors.ValidationError) and exc.details is not None:
+        body["details"] = exc.details
     if isinstance(exc, errors.NoteRefused):
         body["hint"] = exc.hint
     headers = {}

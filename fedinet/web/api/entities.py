@@ -216,12 +216,18 @@ def media_attachment_to_mastodon(item: Mapping[str, Any], attachment_id: str) ->
             "aspect": width / height,
         }
         meta = {"original": size, "small": size}
+    focus = item.get("focus")
+    if isinstance(focus, list) and len(focus) == 2:
+        meta["focus"] = {"x": focus[0], "y": focus[1]}
+    # Uploads to this server carry their media id; attachments of remote posts do not,
+    # and their url is the remote one.
+    uploaded = item.get("id") is not None
     return {
         "id": str(item.get("id") or attachment_id),
         "type": kind,
         "url": url,
         "preview_url": url if kind == "image" else None,
-        "remote_url": url,
+        "remote_url": None if uploaded else url,
         "preview_remote_url": None,
         "text_url": None,
         "meta": meta,

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from fedinet.config import Settings
+from fedinet.db import account_notes as account_notes_db
 from fedinet.db import actors as actors_db
 from fedinet.db import filters as filters_db
 from fedinet.db import follows as follows_db
@@ -68,6 +69,7 @@ async def relationships_json(
     rows = await follows_db.get_relationships(db, viewer.id, target_ids)
     muting = await mutes_db.muting_flags(db, viewer.id, [row["id"] for row in rows])
     notified = await notifications_db.subscribed_to(db, viewer.id, [row["id"] for row in rows])
+    notes = await account_notes_db.get_account_notes(db, viewer.id, target_ids)
     return [
         {
             "id": str(row["id"]),
@@ -84,7 +86,7 @@ async def relationships_json(
             "requested_by": row["requested_by"],
             "domain_blocking": muting[row["id"]][2],
             "endorsed": False,
-            "note": "",
+            "note": notes.get(row["id"], ""),
         }
         for row in rows
     ]

@@ -15,7 +15,7 @@ from fedinet.models import Actor, Status
 from fedinet.runtime import Runtime
 from fedinet.services import idempotency, statuses
 from fedinet.web.api.auth import optional_user, require_scope
-from fedinet.web.api.params import first, read_params
+from fedinet.web.api.params import first, many, read_params
 from fedinet.web.api.render import status_json
 
 __all__ = ["routes"]
@@ -71,6 +71,7 @@ async def create_status(request: Request) -> Response:
                 sensitive=_flag(first(params, "sensitive")),
                 language=first(params, "language") or None,
                 in_reply_to_id=int(reply_to) if reply_to else None,
+                media_ids=many(params, "media_ids"),
             )
 
         status = await idempotency.post_once(
@@ -101,6 +102,7 @@ async def edit_status(request: Request) -> Response:
             spoiler_text=first(params, "spoiler_text") or "",
             sensitive=_flag(first(params, "sensitive")),
             language=first(params, "language") or None,
+            media_ids=many(params, "media_ids") if "media_ids" in params else None,
         )
         return JSONResponse(await status_json(conn, runtime.settings, status, me.actor))
 
