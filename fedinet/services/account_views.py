@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from fedinet.ap.sanitize import normalize_hashtag
 from fedinet.db import account_lists as lists_db
 from fedinet.db import account_notes as notes_db
+from fedinet.db import bookmarks as bookmarks_db
 from fedinet.db import follows as follows_db
 from fedinet.db import interactions as interactions_db
 from fedinet.db import users as users_db
@@ -78,12 +79,18 @@ async def account_statuses(
     min_id: int | None,
 ) -> list[Status]:
     """The statuses of ``author`` that ``viewer`` (None: anonymous) may see. Nothing when
-    a block stands between them, for suspended accounts, and for ``pinned`` (fedinet
-    has no pinned statuses yet)."""
-    if author.is_gone or filters.pinned:
+    a block stands between them, or for suspended accounts. With ``pinned``, the pinned
+    statuses the viewer may see, latest pin first, on a single page (at most five exist)."""
+    if author.is_gone:
         return []
     if viewer is not None and await interactions_db.is_blocked_either_way(db, viewer.id, author.id):
         return []
+    if filters.pinned:
+        if max_id is not None or since_id is not None or min_id is not None:
+            return []
+        allowed = await _visibilities(db, author, viewer)
+        pinned = await bookmarks_db.list_pinned(db, author.id)
+        return [s for s in pinned if s.visibility in allowed][:limit]
     tagged = None
     if filters.tagged is not None:
         tagged = normalize_hashtag(filters.tagged)

@@ -202,6 +202,16 @@ async def test_pins_and_featured_collection(
         not in (await client.get(f"/api/v1/statuses/{mine['id']}", headers=bob.headers)).json()
     )
 
+    account_pins = await client.get(
+        f"/api/v1/accounts/{alice.id}/statuses", params={"pinned": "true"}
+    )
+    assert [s["id"] for s in account_pins.json()] == [mine["id"]]
+    more_pins = await client.get(
+        f"/api/v1/accounts/{alice.id}/statuses",
+        params={"pinned": "true", "max_id": mine["id"]},
+    )
+    assert more_pins.json() == []
+
     featured = (await client.get("/users/alice/collections/featured", headers=AP)).json()
     assert featured["totalItems"] == 1
     assert featured["orderedItems"][0]["id"] == mine["uri"]
