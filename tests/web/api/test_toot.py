@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import DatabaseFactory
-from tests.helpers.cluster import PASSWORD, Instance, Member, eventually
+from tests.helpers.cluster import PASSWORD, Instance, Member
 
 pytestmark = pytest.mark.slow
 
