@@ -20,6 +20,7 @@ from fedinet.web.api import profile as api_profile
 from fedinet.web.api import search as api_search
 from fedinet.web.api import statuses as api_statuses
 from fedinet.web.api import timelines as api_timelines
+from fedinet.web.api.middleware import ApiRateLimitMiddleware
 from fedinet.web.errors import EXCEPTION_HANDLERS
 from fedinet.web.health import healthz
 from fedinet.web.middleware import AccessLogMiddleware
@@ -81,7 +82,14 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> Starlet
 
     app = Starlette(
         routes=_routes(),
-        middleware=[Middleware(AccessLogMiddleware), *api.middleware],
+        middleware=[
+            Middleware(AccessLogMiddleware),
+            *(
+                m
+                for m in api.middleware
+                if settings.api_rate_limits or m.cls is not ApiRateLimitMiddleware
+            ),
+        ],
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan,
     )
