@@ -49,6 +49,11 @@ def _routes() -> list[BaseRoute]:
     ]
 
 
+def _is_rate_limit(middleware: Middleware) -> bool:
+    cls: object = middleware.cls
+    return cls is ApiRateLimitMiddleware
+
+
 def create_app(settings: Settings, *, runtime: Runtime | None = None) -> Starlette:
     """Build the app.
 
@@ -84,11 +89,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> Starlet
         routes=_routes(),
         middleware=[
             Middleware(AccessLogMiddleware),
-            *(
-                m
-                for m in api.middleware
-                if settings.api_rate_limits or m.cls is not ApiRateLimitMiddleware
-            ),
+            *(m for m in api.middleware if settings.api_rate_limits or not _is_rate_limit(m)),
         ],
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan,
