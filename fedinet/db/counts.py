@@ -69,15 +69,22 @@ async def count_account_stats(db: Executor, actor_ids: list[int]) -> dict[int, A
     Mastodon counts them) and the day of the last one, for each actor in ``actor_ids``."""
     if not actor_ids:
         return {}
+    # The follow counts are one grouped scan each rather than a subquery per actor: with
+    # a per-actor subquery the planner, not knowing the id, seq-scans ``follows`` once per
+    # actor when few members follow many accounts (one member following 1,000 made a page
+    # of 20 statuses cost 10 ms here).
     rows = await db.fetch(
         """
-        SELECT a.id,
-               (SELECT count(*) FROM follows f
-                 WHERE f.followee_id = a.id AND f.state = 'accepted') AS followers,
-               (SELECT count(*) FROM follows f
-                 WHERE f.follower_id = a.id AND f.state = 'accepted') AS following,
-               s.statuses, s.last_status_at
+        SELECT a.id, fr.n AS followers, fg.n AS following, s.statuses, s.last_status_at
         FROM unnest($1::bigint[]) AS a(id)
+        LEFT JOIN (
+            SELECT followee_id AS id, count(*) AS n FROM follows
+            WHERE followee_id = ANY($1::bigint[]) AND state = 'accepted' GROUP BY followee_id
+        ) fr ON fr.id = a.id
+        LEFT JOIN (
+            SELECT follower_id AS id, count(*) AS n FROM follows
+            WHERE follower_id = ANY($1::bigint[]) AND state = 'accepted' GROUP BY follower_id
+        ) fg ON fg.id = a.id
         LEFT JOIN LATERAL (
             SELECT count(*) AS statuses, max(published) AS last_status_at
             FROM statuses
@@ -88,8 +95,8 @@ async def count_account_stats(db: Executor, actor_ids: list[int]) -> dict[int, A
     )
     return {
         int(row["id"]): AccountCounts(
-            followers=int(row["followers"]),
-            following=int(row["following"]),
+            followers=int(row["followers"] or 0),
+            following=int(row["following"] or 0),
             statuses=int(row["statuses"] or 0),
             last_status_at=None if row["last_status_at"] is None else row["last_status_at"].date(),
         )
