@@ -25,6 +25,7 @@ __all__ = [
     "list_mentioned_actors",
     "list_peer_domains",
     "list_tags_for_statuses",
+    "status_page_facts",
     "viewer_status_flags",
     "weekly_activity",
 ]
@@ -141,6 +142,52 @@ async def count_status_stats(db: Executor, status_ids: list[int]) -> dict[int, S
         )
         for row in rows
     }
+
+
+async def status_page_facts(
+    db: Executor, status_ids: list[int], viewer_actor_id: int | None
+) -> tuple[dict[int, StatusCounts], dict[int, ViewerFlags], dict[int, list[str]]]:
+    """What a page of statuses shows besides the statuses, in one round trip: the counts
+    of :func:`count_status_stats`, the viewer's flags of :func:`viewer_status_flags` (all
+    false without a viewer) and the tags of :func:`list_tags_for_statuses`."""
+    if not status_ids:
+        return {}, {}, {}
+    rows = await db.fetch(
+        """
+        SELECT s.id,
+               (SELECT count(*) FROM statuses r
+                 WHERE r.in_reply_to_id = s.id AND r.deleted_at IS NULL) AS replies,
+               (SELECT count(*) FROM statuses b
+                 WHERE b.reblog_of_id = s.id AND b.deleted_at IS NULL) AS reblogs,
+               (SELECT count(*) FROM favourites f WHERE f.status_id = s.id) AS favourites,
+               $2::bigint IS NOT NULL AND EXISTS (
+                   SELECT 1 FROM favourites f
+                   WHERE f.status_id = s.id AND f.actor_id = $2) AS favourited,
+               $2::bigint IS NOT NULL AND EXISTS (
+                   SELECT 1 FROM statuses b
+                   WHERE b.reblog_of_id = s.id AND b.actor_id = $2
+                     AND b.deleted_at IS NULL) AS reblogged,
+               ARRAY(SELECT t.tag FROM status_tags t
+                     WHERE t.status_id = s.id ORDER BY t.tag) AS tags
+        FROM unnest($1::bigint[]) AS s(id)
+        """,
+        status_ids,
+        viewer_actor_id,
+    )
+    counts: dict[int, StatusCounts] = {}
+    flags: dict[int, ViewerFlags] = {}
+    tags: dict[int, list[str]] = {}
+    for row in rows:
+        status_id = int(row["id"])
+        counts[status_id] = StatusCounts(
+            replies=int(row["replies"]),
+            reblogs=int(row["reblogs"]),
+            favourites=int(row["favourites"]),
+        )
+        flags[status_id] = ViewerFlags(favourited=row["favourited"], reblogged=row["reblogged"])
+        if row["tags"]:
+            tags[status_id] = list(row["tags"])
+    return counts, flags, tags
 
 
 async def viewer_status_flags(
