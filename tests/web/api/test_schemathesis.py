@@ -180,7 +180,9 @@ def run_schemathesis(
     ]
     for operation in operations:
         command += ["--include-operation-id", operation]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=180, check=False)
+    done = subprocess.run(  # in workdir: schemathesis keeps a cache in its working directory
+        command, capture_output=True, text=True, timeout=180, check=False, cwd=workdir
+    )
     assert report.exists(), done.stdout[-5000:] + done.stderr[-5000:]
     found = failures(report)
     assert done.returncode == 0 or found, done.stdout[-20000:] + done.stderr[-3000:]
