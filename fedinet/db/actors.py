@@ -32,7 +32,7 @@ __all__ = [
 
 def actor_from_row(row: Record | Mapping[str, Any]) -> Actor:
     """Columns of ``actors`` map one to one onto :class:`Actor` fields."""
-    return Actor(**dict(row))
+    return Actor(**row)  # a Record unpacks by name, without the copy into a dict
 
 
 def _key_from_row(row: Record) -> ActorKey:
