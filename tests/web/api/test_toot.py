@@ -7,13 +7,16 @@ post, read the home timeline, follow someone, ask who is logged in.
 
 from __future__ import annotations
 
+import html
 import os
+import re
 import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.conftest import DatabaseFactory
@@ -184,3 +187,47 @@ def test_follow_without_a_note_is_refused_with_the_reason(toot: Toot, instance: 
     assert done.returncode != 0
     assert "only accepts follow requests that come with a note" in done.stderr
     assert carol.get("/api/v1/follow_requests") == []
+
+
+def test_login_through_the_browser(instance: Instance, alice: Member, tmp_path: Path) -> None:
+    """``toot login``: toot prints an authorize URL (with a trailing slash, which fedinet
+    redirects), the member logs in and consents in a browser, and pastes the code shown
+    there (the out-of-band redirect URI) back into toot."""
+    run = Toot(tmp_path / "home")
+    login = subprocess.Popen(
+        [TOOT, "login", "--instance", instance.url],
+        env=run.env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert login.stdout is not None and login.stdin is not None
+        url = ""
+        while not url.startswith(instance.url):
+            line = login.stdout.readline()
+            assert line, login.stderr.read() if login.stderr else "toot exited"
+            url = line.strip()
+        with httpx.Client(follow_redirects=True, timeout=30) as browser:
+            page = browser.get(url)
+            assert page.status_code == 200, page.text
+            form = {
+                name: html.unescape(value)
+                for name, value in re.findall(
+                    r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page.text
+                )
+            }
+            form.update(username="alice@example.org", password=PASSWORD, decision="approve")
+            shown = browser.post(f"{instance.url}/oauth/authorize", data=form)
+        assert shown.status_code == 200, shown.text
+        code = re.search(r'id="oauth-code">([^<]+)</code>', shown.text)
+        assert code, shown.text
+        out, err = login.communicate(f"n\n{code.group(1)}\n", timeout=60)
+    finally:
+        if login.poll() is None:
+            login.kill()
+            login.wait()
+    assert login.returncode == 0, (out, err)
+    assert "Successfully logged in" in out
+    assert f"@{alice.username}" in run("whoami").stdout
