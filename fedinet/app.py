@@ -22,8 +22,10 @@ from fedinet.web.api import statuses as api_statuses
 from fedinet.web.api import timelines as api_timelines
 from fedinet.web.api.middleware import ApiRateLimitMiddleware
 from fedinet.web.errors import EXCEPTION_HANDLERS
-from fedinet.web.health import healthz
+from fedinet.web.health import healthz, livez
+from fedinet.web.metrics import MetricsMiddleware, metrics_endpoint
 from fedinet.web.middleware import AccessLogMiddleware
+from fedinet.web.proxies import ProxyHeadersMiddleware
 from fedinet.worker import run_workers
 
 __all__ = ["create_app"]
@@ -34,6 +36,8 @@ def _routes() -> list[BaseRoute]:
         # first: the inbox is by far the busiest route, and routes are tried in order
         *inbox.routes,
         Route("/healthz", healthz, methods=["GET", "HEAD"]),
+        Route("/livez", livez, methods=["GET", "HEAD"]),
+        Route("/metrics", metrics_endpoint, methods=["GET"]),
         *wellknown.routes,
         *activitypub.routes,
         *collections.routes,
@@ -66,6 +70,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> Starlet
     async def run_with_workers(app: Starlette, runtime: Runtime) -> AsyncIterator[None]:
         app.state.runtime = runtime
         stop = asyncio.Event()
+        app.state.stop_workers = stop  # `fedinet serve` sets it on SIGTERM (graceful stop)
         workers = (
             asyncio.create_task(run_workers(runtime, stop)) if settings.workers_in_web else None
         )
@@ -88,7 +93,10 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> Starlet
     app = Starlette(
         routes=_routes(),
         middleware=[
+            # first: the access log, rate limits and metrics see the real client
+            Middleware(ProxyHeadersMiddleware, trusted=settings.trusted_proxies),
             Middleware(AccessLogMiddleware),
+            Middleware(MetricsMiddleware),
             *(m for m in api.middleware if settings.api_rate_limits or not _is_rate_limit(m)),
         ],
         exception_handlers=EXCEPTION_HANDLERS,

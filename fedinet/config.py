@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from fedinet.errors import ConfigError
 
-__all__ = ["ENV_VARS", "Settings", "load_settings"]
+__all__ = ["ENV_VARS", "EVERYWHERE", "LOOPBACK", "Network", "Settings", "load_settings"]
 
 # name -> (default shown in docs, description). The README's table is built from this.
 ENV_VARS: dict[str, tuple[str, str]] = {
@@ -52,7 +52,41 @@ ENV_VARS: dict[str, tuple[str, str]] = {
         "30",
         "First wait before retrying a failed delivery; it doubles on each attempt.",
     ),
+    "FEDINET_TRUSTED_PROXIES": (
+        "127.0.0.1,::1",
+        "Proxy addresses/CIDRs whose X-Forwarded-For/-Proto and Forwarded headers are "
+        "believed; `*` trusts every peer, empty trusts none.",
+    ),
+    "FEDINET_METRICS_ALLOW": (
+        "(empty)",
+        "Client addresses/CIDRs that may read /metrics without a token.",
+    ),
+    "FEDINET_METRICS_TOKEN": (
+        "(unset)",
+        "Bearer token that opens /metrics from anywhere; with neither set /metrics is 404.",
+    ),
+    "FEDINET_SHUTDOWN_GRACE": (
+        "20",
+        "Seconds SIGTERM waits for requests and claimed deliveries in flight before "
+        "releasing the rest.",
+    ),
+    "FEDINET_DB_POOL_SIZE": ("10", "Most PostgreSQL connections one process opens."),
+    "FEDINET_RESOLVE": (
+        "(unset)",
+        "Tests and staging only: `host=IP` pairs answered before DNS for outgoing "
+        "federation requests (like curl's --resolve).",
+    ),
 }
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+LOOPBACK: tuple[Network, ...] = (
+    ipaddress.ip_network("127.0.0.1/32"),
+    ipaddress.ip_network("::1/128"),
+)
+EVERYWHERE: tuple[Network, ...] = (
+    ipaddress.ip_network("0.0.0.0/0"),
+    ipaddress.ip_network("::/0"),
+)
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -77,6 +111,15 @@ class Settings:
     """Seconds a claimed delivery stays leased to its worker."""
     delivery_retry_base: float = 30.0
     """Seconds before the first retry of a failed delivery (doubling after)."""
+    trusted_proxies: tuple[Network, ...] = LOOPBACK
+    """Peers whose forwarded headers (client address, scheme) are believed."""
+    metrics_allow: tuple[Network, ...] = ()
+    metrics_token: str | None = None
+    shutdown_grace: float = 20.0
+    """Seconds SIGTERM waits for work in flight before releasing it."""
+    db_pool_size: int = 10
+    resolve: tuple[tuple[str, str], ...] = ()
+    """Test-only ``(host, ip)`` pairs answered before DNS for outgoing requests."""
 
     @property
     def domain(self) -> str:
@@ -111,6 +154,66 @@ def _seconds(env: Mapping[str, str], name: str, default: float, minimum: float) 
     if not value >= minimum:
         raise ConfigError(name, f"must be at least {minimum:g} seconds")
     return value
+
+
+def _networks(
+    env: Mapping[str, str], name: str, default: tuple[Network, ...]
+) -> tuple[Network, ...]:
+    """Comma-separated IPs or CIDRs (``*`` for every address, empty for none)."""
+    raw = env.get(name)
+    if raw is None:
+        return default
+    out: list[Network] = []
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        if item == "*":
+            out.extend(EVERYWHERE)
+            continue
+        try:
+            out.append(ipaddress.ip_network(item.strip("[]"), strict=False))
+        except ValueError:
+            raise ConfigError(name, f"not an IP address or CIDR: {item!r}") from None
+    return tuple(out)
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(name, f"expected a whole number, got {raw!r}") from None
+    if value < 1:
+        raise ConfigError(name, "must be at least 1")
+    return value
+
+
+def _resolve(env: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    name = "FEDINET_RESOLVE"
+    pairs: list[tuple[str, str]] = []
+    for item in (part.strip() for part in env.get(name, "").split(",")):
+        if not item:
+            continue
+        host, sep, ip = item.partition("=")
+        try:
+            address = ipaddress.ip_address(ip.strip().strip("[]"))
+        except ValueError:
+            raise ConfigError(name, f"expected host=IP, got {item!r}") from None
+        if not sep or not host.strip():
+            raise ConfigError(name, f"expected host=IP, got {item!r}")
+        pairs.append((host.strip().lower(), str(address)))
+    return tuple(pairs)
+
+
+def _token(env: Mapping[str, str], name: str) -> str | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    if len(raw) < 16:
+        raise ConfigError(name, "must be at least 16 characters long")
+    return raw
 
 
 def _parse_url(raw: str) -> str:
@@ -211,4 +314,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         api_rate_limits=_bool(env, "FEDINET_API_RATE_LIMITS", True),
         delivery_lease=_seconds(env, "FEDINET_DELIVERY_LEASE_SECONDS", 300.0, 1.0),
         delivery_retry_base=_seconds(env, "FEDINET_DELIVERY_RETRY_BASE_SECONDS", 30.0, 0.1),
+        trusted_proxies=_networks(env, "FEDINET_TRUSTED_PROXIES", LOOPBACK),
+        metrics_allow=_networks(env, "FEDINET_METRICS_ALLOW", ()),
+        metrics_token=_token(env, "FEDINET_METRICS_TOKEN"),
+        shutdown_grace=_seconds(env, "FEDINET_SHUTDOWN_GRACE", 20.0, 0.0),
+        db_pool_size=_positive_int(env, "FEDINET_DB_POOL_SIZE", 10),
+        resolve=_resolve(env),
     )

@@ -32,6 +32,7 @@ from fedinet.db.actors import get_actor_by_id
 from fedinet.db.instance import get_instance_setting
 from fedinet.db.types import Connection
 from fedinet.errors import NoteRefused, NotFound, PermissionDenied, RateLimited, ValidationError
+from fedinet.metrics import NOTE_REFUSALS
 from fedinet.models import Actor, Follow
 from fedinet.services import bridge
 from fedinet.services.note_rules import RecipientProfile, Refusal, check_note
@@ -241,6 +242,7 @@ async def _log_refusal(
 ) -> None:
     """Keep a refused request in the history: it counts toward the sending limits and
     the requester's track record."""
+    NOTE_REFUSALS.inc(refusal.reason)
     await notes_db.insert_request_note(
         conn,
         follower_id=follower.id,
