@@ -24,6 +24,7 @@ from fedinet.web.api import search as api_search
 from fedinet.web.api import statuses as api_statuses
 from fedinet.web.api import streaming as api_streaming
 from fedinet.web.api import timelines as api_timelines
+from fedinet.web.api.middleware import ApiRateLimitMiddleware
 from fedinet.web.errors import EXCEPTION_HANDLERS
 from fedinet.web.health import healthz, livez
 from fedinet.web.metrics import MetricsMiddleware, metrics_endpoint
@@ -61,6 +62,11 @@ def _routes() -> list[BaseRoute]:
         *api_streaming.routes,
         *api.routes,
     ]
+
+
+def _is_rate_limit(middleware: Middleware) -> bool:
+    cls: object = middleware.cls
+    return cls is ApiRateLimitMiddleware
 
 
 def create_app(settings: Settings, *, runtime: Runtime | None = None) -> Starlette:
@@ -103,7 +109,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> Starlet
             Middleware(ProxyHeadersMiddleware, trusted=settings.trusted_proxies),
             Middleware(AccessLogMiddleware),
             Middleware(MetricsMiddleware),
-            *api.middleware,
+            *(m for m in api.middleware if settings.api_rate_limits or not _is_rate_limit(m)),
         ],
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan,

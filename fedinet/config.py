@@ -40,6 +40,10 @@ ENV_VARS: dict[str, tuple[str, str]] = {
         "true",
         "Whether `fedinet serve` also runs the background workers.",
     ),
+    "FEDINET_API_RATE_LIMITS": (
+        "true",
+        "Mastodon's per-token and per-IP limits on the client API (off only for load tests).",
+    ),
     "FEDINET_DELIVERY_LEASE_SECONDS": (
         "300",
         "How long a worker holds a claimed delivery before another may take it over.",
@@ -105,6 +109,8 @@ class Settings:
     authorized_fetch: bool = False
     log_level: str = "info"
     workers_in_web: bool = True
+    api_rate_limits: bool = True
+    """Mastodon's rate limits on ``/api/`` and ``/oauth/`` (fedinet/web/api/middleware.py)."""
     delivery_lease: float = 300.0
     """Seconds a claimed delivery stays leased to its worker."""
     delivery_retry_base: float = 30.0
@@ -316,6 +322,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         authorized_fetch=_bool(env, "FEDINET_AUTHORIZED_FETCH", False),
         log_level=log_level,
         workers_in_web=_bool(env, "FEDINET_WORKERS_IN_WEB", True),
+        api_rate_limits=_bool(env, "FEDINET_API_RATE_LIMITS", True),
         delivery_lease=_seconds(env, "FEDINET_DELIVERY_LEASE_SECONDS", 300.0, 1.0),
         delivery_retry_base=_seconds(env, "FEDINET_DELIVERY_RETRY_BASE_SECONDS", 30.0, 0.1),
         trusted_proxies=_networks(env, "FEDINET_TRUSTED_PROXIES", LOOPBACK),

@@ -2,6 +2,10 @@
 
 Each timeline has two queries, newest-first and (for ``min_id``) oldest-first, so that
 both walk an index instead of sorting.
+
+They name every column of ``statuses`` but ``raw``: the document as received (a kilobyte
+or two of JSON per remote status) is never shown, and decoding it was a large part of
+serving a page. tests/db/test_timelines.py fails when a new column is missing here.
 """
 
 from __future__ import annotations
@@ -13,7 +17,11 @@ from fedinet.models import Status
 __all__ = ["home_timeline", "list_timeline", "public_timeline", "tag_timeline"]
 
 _HOME_DESC = """
-    SELECT s.* FROM home_feed h JOIN statuses s ON s.id = h.status_id
+    SELECT s.id, s.uri, s.url, s.actor_id, s.is_local, s.object_type, s.visibility,
+           s.in_reply_to_uri, s.in_reply_to_id, s.in_reply_to_actor_id, s.reblog_of_id,
+           s.content, s.source_text, s.summary, s.sensitive, s.language, s.attachments,
+           s.published, s.edited_at, s.deleted_at, s.created_at
+    FROM home_feed h JOIN statuses s ON s.id = h.status_id
     WHERE h.owner_id = $1 AND s.deleted_at IS NULL
       AND ($3::bigint IS NULL OR h.status_id < $3)
       AND ($4::bigint IS NULL OR h.status_id > $4)
@@ -29,7 +37,11 @@ _HOME_DESC = """
 """
 
 _HOME_ASC = """
-    SELECT s.* FROM home_feed h JOIN statuses s ON s.id = h.status_id
+    SELECT s.id, s.uri, s.url, s.actor_id, s.is_local, s.object_type, s.visibility,
+           s.in_reply_to_uri, s.in_reply_to_id, s.in_reply_to_actor_id, s.reblog_of_id,
+           s.content, s.source_text, s.summary, s.sensitive, s.language, s.attachments,
+           s.published, s.edited_at, s.deleted_at, s.created_at
+    FROM home_feed h JOIN statuses s ON s.id = h.status_id
     WHERE h.owner_id = $1 AND s.deleted_at IS NULL
       AND ($3::bigint IS NULL OR h.status_id < $3)
       AND h.status_id > $4
@@ -45,7 +57,11 @@ _HOME_ASC = """
 """
 
 _PUBLIC_DESC = """
-    SELECT * FROM statuses
+    SELECT id, uri, url, actor_id, is_local, object_type, visibility,
+           in_reply_to_uri, in_reply_to_id, in_reply_to_actor_id, reblog_of_id,
+           content, source_text, summary, sensitive, language, attachments,
+           published, edited_at, deleted_at, created_at
+    FROM statuses
     WHERE visibility = 'public' AND deleted_at IS NULL AND reblog_of_id IS NULL
       AND (NOT $1 OR is_local) AND (NOT $2 OR NOT is_local)
       AND ($4::bigint IS NULL OR id < $4)
@@ -56,7 +72,11 @@ _PUBLIC_DESC = """
 """
 
 _PUBLIC_ASC = """
-    SELECT * FROM statuses
+    SELECT id, uri, url, actor_id, is_local, object_type, visibility,
+           in_reply_to_uri, in_reply_to_id, in_reply_to_actor_id, reblog_of_id,
+           content, source_text, summary, sensitive, language, attachments,
+           published, edited_at, deleted_at, created_at
+    FROM statuses
     WHERE visibility = 'public' AND deleted_at IS NULL AND reblog_of_id IS NULL
       AND (NOT $1 OR is_local) AND (NOT $2 OR NOT is_local)
       AND ($4::bigint IS NULL OR id < $4)

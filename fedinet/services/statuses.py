@@ -220,7 +220,8 @@ async def _own_status(conn: Connection, author: Actor, status_id: int) -> Status
     if status is None or status.deleted_at is not None:
         raise NotFound("this status does not exist")
     if status.actor_id != author.id:
-        raise PermissionDenied("this status is not yours")
+        # as Mastodon: someone else's status is not found among yours (404, not 403)
+        raise NotFound("this status does not exist")
     return status
 
 

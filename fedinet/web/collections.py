@@ -263,6 +263,9 @@ routes: list[BaseRoute] = [
     Route("/users/{username}/collections/featured", featured, methods=["GET", "HEAD"]),
     Route("/users/{username}/collections/tags", featured_tags, methods=["GET", "HEAD"]),
     Route("/users/{username}/statuses/{status_id}", status_object, methods=["GET", "HEAD"]),
+    # the status's ``url`` (what clients show and people paste into search): the same
+    # object, so that another server resolving it by URL finds it (there is no HTML page)
+    Route("/@{username}/{status_id}", status_object, methods=["GET", "HEAD"]),
     Route("/activities/{activity_id}", activity_object, methods=["GET", "HEAD"]),
     Route(
         "/users/{username}/statuses/{status_id}/activity",

@@ -47,6 +47,14 @@ def error_response(exc: errors.FedinetError) -> JSONResponse:
     """Mastodon's error shape, with fedinet's machine-readable ``reason`` beside it."""
     status = status_for(exc)
     body: dict[str, object] = {"error": exc.message, "reason": exc.reason}
+    if status == 422:
+        # Mastodon's validation errors carry ``details``: per field, a code and a message
+        field = exc.field if isinstance(exc, errors.ValidationError) else None
+        body["details"] = (
+            {field: [{"error": f"ERR_{exc.reason.upper()}", "description": exc.message}]}
+            if field
+            else {}
+        )
     if isinstance(exc, errors.ValidationError) and exc.field:
         body["field"] = exc.field
     if isinstance(exc, errors.ValidationError) and exc.details is not None:

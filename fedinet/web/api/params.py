@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any, Final
 
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
 from fedinet.errors import ValidationError
@@ -71,10 +72,15 @@ async def read_params(request: Request) -> Params:
                 params[str(key).removesuffix("[]")] = decoded
         return params
     if content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        async with request.form(max_files=0, max_fields=_MAX_FIELDS) as form:
-            for key, item in form.multi_items():
-                if isinstance(item, str):
-                    _add(params, key, item)
+        try:
+            async with request.form(max_files=0, max_fields=_MAX_FIELDS) as form:
+                for key, item in form.multi_items():
+                    if isinstance(item, str):
+                        _add(params, key, item)
+        except HTTPException as exc:  # starlette's answer to a form it cannot read
+            # a file where none is taken, too many fields, a broken multipart body: the
+            # client sent something this endpoint cannot use, which Mastodon calls a 422
+            raise ValidationError(f"the form could not be read: {exc.detail}") from None
     return params
 
 

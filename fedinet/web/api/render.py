@@ -36,7 +36,7 @@ async def statuses_json(
     boosted_ids = [s.reblog_of_id for s in statuses if s.reblog_of_id is not None]
     boosted = await statuses_db.get_statuses_by_ids(db, boosted_ids) if boosted_ids else {}
     author_ids = {s.actor_id for s in statuses} | {s.actor_id for s in boosted.values()}
-    authors = await actors_db.get_actors_by_ids(db, list(author_ids))
+    authors = await actors_db.get_actors_to_show(db, list(author_ids))
     rendered = await load_statuses(
         db, settings, statuses, authors=authors, boosted=boosted, viewer=viewer
     )

@@ -33,18 +33,19 @@ async def home(request: Request) -> Response:
     me = await require_scope(request, "read:statuses")
     runtime = _runtime(request)
     page = parse_page(request.query_params)
-    rows = await timelines_db.home_timeline(
-        runtime.pool,
-        me.actor.id,
-        limit=page.limit,
-        max_id=page.max_id,
-        since_id=page.since_id,
-        min_id=page.min_id,
-    )
-    rows = page.newest_first(rows, key=lambda s: s.id)
-    response = JSONResponse(
-        await statuses_json(runtime.pool, runtime.settings, rows, me.actor, context="home")
-    )
+    # one connection for the page and what it shows (each pool round trip costs a reset)
+    async with runtime.pool.acquire() as conn:
+        rows = await timelines_db.home_timeline(
+            conn,
+            me.actor.id,
+            limit=page.limit,
+            max_id=page.max_id,
+            since_id=page.since_id,
+            min_id=page.min_id,
+        )
+        rows = page.newest_first(rows, key=lambda s: s.id)
+        shown = await statuses_json(conn, runtime.settings, rows, me.actor, context="home")
+    response = JSONResponse(shown)
     set_link_header(response, request, page, [s.id for s in rows])
     return response
 
@@ -54,21 +55,21 @@ async def public(request: Request) -> Response:
     runtime = _runtime(request)
     page = parse_page(request.query_params)
     local, remote = _flag(request, "local"), _flag(request, "remote")
-    rows = await timelines_db.public_timeline(
-        runtime.pool,
-        local_only=local and not remote,
-        remote_only=remote and not local,
-        limit=page.limit,
-        viewer_id=me.actor.id if me else None,
-        max_id=page.max_id,
-        since_id=page.since_id,
-        min_id=page.min_id,
-    )
-    rows = page.newest_first(rows, key=lambda s: s.id)
     viewer = me.actor if me else None
-    response = JSONResponse(
-        await statuses_json(runtime.pool, runtime.settings, rows, viewer, context="public")
-    )
+    async with runtime.pool.acquire() as conn:
+        rows = await timelines_db.public_timeline(
+            conn,
+            local_only=local and not remote,
+            remote_only=remote and not local,
+            limit=page.limit,
+            viewer_id=viewer.id if viewer else None,
+            max_id=page.max_id,
+            since_id=page.since_id,
+            min_id=page.min_id,
+        )
+        rows = page.newest_first(rows, key=lambda s: s.id)
+        shown = await statuses_json(conn, runtime.settings, rows, viewer, context="public")
+    response = JSONResponse(shown)
     set_link_header(response, request, page, [s.id for s in rows])
     return response
 

@@ -152,6 +152,19 @@ async def test_upload_v2_get_put_and_file(
     assert put.json()["meta"]["focus"] == {"x": -1.0, "y": 1.0}
     assert_matches("MediaAttachment", put.json())
 
+    # A file where the endpoint takes none (a custom thumbnail) is a 422 that says why,
+    # and the description stays as it was.
+    thumbnail = await client.put(
+        f"/api/v1/media/{entity['id']}",
+        headers=bearer(token),
+        data={"description": "lost?"},
+        files={"thumbnail": ("t.png", png(), "image/png")},
+    )
+    assert thumbnail.status_code == 422, thumbnail.text
+    assert "form could not be read" in thumbnail.json()["error"]
+    got = await client.get(f"/api/v1/media/{entity['id']}", headers=bearer(token))
+    assert got.json()["description"] == "a flag"
+
 
 async def test_upload_v1_sniffs_content_not_name(client: httpx.AsyncClient, alice: Member) -> None:
     token = await _token(client, alice)
