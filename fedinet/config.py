@@ -48,11 +48,24 @@ ENV_VARS: dict[str, tuple[str, str]] = {
         "30",
         "First wait before retrying a failed delivery; it doubles on each attempt.",
     ),
+    "FEDINET_SMTP_HOST": (
+        "(unset: mails are written to the log)",
+        "SMTP server for password-reset mails.",
+    ),
+    "FEDINET_SMTP_PORT": ("587", "SMTP port."),
+    "FEDINET_SMTP_USERNAME": ("(unset)", "SMTP login, if the server wants one."),
+    "FEDINET_SMTP_PASSWORD": ("(unset)", "SMTP password."),
+    "FEDINET_SMTP_FROM": ("noreply@<domain>", "Sender address of fedinet's mails."),
+    "FEDINET_SMTP_SECURITY": (
+        "starttls",
+        "starttls, tls (implicit TLS, usually port 465) or none.",
+    ),
 }
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 _LOG_LEVELS = ("debug", "info", "warning", "error")
+_SMTP_SECURITY = ("starttls", "tls", "none")
 SECRET_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
 
 
@@ -71,6 +84,15 @@ class Settings:
     """Seconds a claimed delivery stays leased to its worker."""
     delivery_retry_base: float = 30.0
     """Seconds before the first retry of a failed delivery (doubling after)."""
+    smtp_host: str | None = None
+    """SMTP server for mails (password resets); None writes them to the log instead."""
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str | None = None
+    """Sender address; None means ``noreply@<host of url>``."""
+    smtp_security: str = "starttls"
+    """``starttls``, ``tls`` (implicit) or ``none``."""
 
     @property
     def domain(self) -> str:
@@ -105,6 +127,20 @@ def _seconds(env: Mapping[str, str], name: str, default: float, minimum: float) 
     if not value >= minimum:
         raise ConfigError(name, f"must be at least {minimum:g} seconds")
     return value
+
+
+def _port(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    if not raw.strip().isdigit() or not 0 < int(raw) < 65536:
+        raise ConfigError(name, f"expected a port number, got {raw!r}")
+    return int(raw)
+
+
+def _optional(env: Mapping[str, str], name: str) -> str | None:
+    raw = env.get(name)
+    return raw.strip() if raw is not None and raw.strip() else None
 
 
 def _parse_url(raw: str) -> str:
@@ -193,6 +229,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     log_level = env.get("FEDINET_LOG_LEVEL", "info").strip().lower()
     if log_level not in _LOG_LEVELS:
         raise ConfigError("FEDINET_LOG_LEVEL", f"must be one of {', '.join(_LOG_LEVELS)}")
+    smtp_security = env.get("FEDINET_SMTP_SECURITY", "starttls").strip().lower() or "starttls"
+    if smtp_security not in _SMTP_SECURITY:
+        raise ConfigError("FEDINET_SMTP_SECURITY", f"must be one of {', '.join(_SMTP_SECURITY)}")
     return Settings(
         url=url,
         database_url=database_url,
@@ -204,4 +243,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         workers_in_web=_bool(env, "FEDINET_WORKERS_IN_WEB", True),
         delivery_lease=_seconds(env, "FEDINET_DELIVERY_LEASE_SECONDS", 300.0, 1.0),
         delivery_retry_base=_seconds(env, "FEDINET_DELIVERY_RETRY_BASE_SECONDS", 30.0, 0.1),
+        smtp_host=_optional(env, "FEDINET_SMTP_HOST"),
+        smtp_port=_port(env, "FEDINET_SMTP_PORT", 587),
+        smtp_username=_optional(env, "FEDINET_SMTP_USERNAME"),
+        smtp_password=env.get("FEDINET_SMTP_PASSWORD") or None,
+        smtp_from=_optional(env, "FEDINET_SMTP_FROM"),
+        smtp_security=smtp_security,
     )
