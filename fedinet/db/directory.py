@@ -132,7 +132,7 @@ async def list_directory_candidates(
     ]
 
 
-async def list_interests_in_use(db: Executor, *, limit: int, window: int = 5000) -> list[str]:
+async def list_interests_in_use(db: Executor, *, limit: int, window: int = 2000) -> list[str]:
     """The interest tags most used by the ``window`` most recently active discoverable
     people, most used first (for type-ahead)."""
     rows = await db.fetch(
