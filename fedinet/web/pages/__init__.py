@@ -77,6 +77,15 @@ Give POST routes ``max_body_size=MAX_FORM_BODY``. ``tests/web/pages/test_securit
 posts to every POST route of ``routes`` without a token and expects the 403 page, so a
 handler that forgets ``read_form`` fails the suite.
 
+**What exists for the Settings and Admin pages.** Sessions of a member:
+``fedinet.db.web_sessions.list_sessions_of_user`` / ``delete_session_of_user`` (the
+current one is ``viewer.session.id``). Invitations for registration mode ``invite``:
+``fedinet.services.registrations.create_invite`` (the code is shown once; the sign-up
+link is ``/signup?invite=CODE``), ``db.web_sessions.list_invites`` / ``revoke_invite``.
+Registration modes and their meaning: :mod:`fedinet.services.registrations`. Profile
+changes go through ``fedinet.services.profile.update_profile``. Discover and profile read
+models: :mod:`fedinet.services.people`.
+
 **Errors.** Raise the usual ``fedinet.errors`` (``NotFound`` → 404 page,
 ``PermissionDenied`` → 403, ``RateLimited`` → 429 with ``Retry-After``); the handlers
 render ``error.html``. Sessions are opaque, ``HttpOnly``, ``SameSite=Lax`` cookies,
