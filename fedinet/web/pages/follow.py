@@ -103,7 +103,9 @@ async def send(request: Request) -> Response:
         response.headers["Retry-After"] = str(exc.retry_after)
         return response
     except ValidationError as exc:
-        form.add(exc, "note")
+        # every field but the motive is shown at the note (the connect code is hidden)
+        field = "motive" if exc.field == "motive" else "note"
+        form.error(field, exc.message[:1].upper() + exc.message[1:] + ".")
         return await _composer(request, me.actor, target, form, status_code=422)
     name = target.display_name or target.username
     message = (

@@ -90,7 +90,7 @@ async def post(request: Request) -> Response:
                 in_reply_to_id=_id(reply_to),
             )
     except ValidationError as exc:
-        field = {"status": "text"}.get(exc.field or "", exc.field or "text")
+        field = exc.field if exc.field in ("spoiler_text", "visibility") else "text"
         form.error(field, exc.message[:1].upper() + exc.message[1:] + ".")
         return await _home(request, form, status_code=422)
     target = safe_next(form.get("return_to"), "/home")

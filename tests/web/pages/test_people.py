@@ -302,3 +302,34 @@ async def test_home_timeline_post_reply_like_boost_and_pages(
     assert "in reply to" in home
     bob_home = (await b.get("/home")).text
     assert "lovely!" in bob_home  # the mention reaches bob
+
+
+async def test_connect_link_needs_no_note(
+    browser: httpx.AsyncClient, runtime: Runtime, settings: Settings, alice: Member, bob: Member
+) -> None:
+    from fedinet.services.follows import create_connect_link
+
+    async with runtime.pool.acquire() as conn:
+        link, url = await create_connect_link(conn, settings, bob.actor)
+    assert url.endswith(f"?connect={link.code}")
+    await log_in(browser, alice)
+    profile = await browser.get(f"/@bob?connect={link.code}")
+    assert f'href="/@bob/follow?connect={link.code}"' in profile.text
+    composer = await browser.get(f"/@bob/follow?connect={link.code}")
+    assert "connect link: no note is needed" in composer.text
+    sent = await browser.post(
+        "/@bob/follow",
+        data={"csrf_token": csrf_of(composer.text), "note": "", "connect_code": link.code},
+    )
+    assert sent.status_code == 303
+    made = await follows_db.get_follow(runtime.pool, alice.actor.id, bob.actor.id)
+    assert made is not None and made.state == "accepted"
+    # a made-up code is refused with a reason, next to the note
+    carol = await make_member(runtime, settings, "carol2")
+    composer = await browser.get("/@carol2/follow?connect=bogus")
+    refused = await browser.post(
+        "/@carol2/follow",
+        data={"csrf_token": csrf_of(composer.text), "note": "", "connect_code": "bogus"},
+    )
+    assert refused.status_code == 422 and "connect link is not valid" in refused.text
+    assert await follows_db.get_follow(runtime.pool, alice.actor.id, carol.actor.id) is None
