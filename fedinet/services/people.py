@@ -9,7 +9,7 @@ leave the deciding to :mod:`fedinet.services.follows` and :mod:`note_rules`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from fedinet.config import Settings
@@ -398,10 +398,12 @@ async def follow_requests(
     every = await follows_db.list_pending_requests(conn, me.id)
     start = (max(1, page) - 1) * REQUESTS_PAGE
     pending = every[start : start + REQUESTS_PAGE]
-    stats = await counts_db.count_account_stats(conn, [a.id for _, a in pending])
+    ids = [a.id for _, a in pending]
+    stats = await counts_db.count_account_stats(conn, ids)
+    mutuals = await follows_db.list_followed_by_both_many(conn, me.id, ids, limit=5)
     views = []
     for made, requester in pending:
-        ground = await follows.shared_ground(conn, me, requester)
+        ground = replace(_ground_of(me, requester), mutual_follows=mutuals.get(requester.id, []))
         born = requester.published or requester.created_at
         views.append(
             RequestView(
