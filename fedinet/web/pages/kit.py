@@ -25,8 +25,11 @@ from fedinet.services.web_sessions import Viewer
 from fedinet.web.templating import environment
 
 __all__ = [
+    "CONTENT_SECURITY_POLICY",
     "CSRF_COOKIE",
     "CSRF_FIELD",
+    "FLASH_COOKIE",
+    "MAX_FORM_BODY",
     "NAV",
     "PAGE_HEADERS",
     "SESSION_COOKIE",
@@ -37,6 +40,8 @@ __all__ = [
     "csrf_token",
     "end_login",
     "flash",
+    "login_url",
+    "nav_items",
     "read_form",
     "redirect",
     "render_page",
