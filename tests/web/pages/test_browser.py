@@ -100,7 +100,15 @@ def page(browser: Browser, server: ServerProcess) -> Iterator[Page]:
 
     opened.on("console", on_console)
     opened.on("pageerror", lambda error: problems.append(f"script error: {error}"))
-    opened.on("requestfailed", lambda request: problems.append(f"request failed: {request.url}"))
+    opened.on(
+        "requestfailed",
+        lambda request: (
+            # a navigation cancels what the page it leaves was still loading: not a fault
+            problems.append(f"request failed: {request.url} {request.failure}")
+            if "ERR_ABORTED" not in (request.failure or "")
+            else None
+        ),
+    )
     opened.on(
         "response",
         lambda response: (
