@@ -12,17 +12,23 @@ from starlette.routing import BaseRoute, Route
 
 from fedinet.config import Settings
 from fedinet.runtime import Runtime, open_runtime
-from fedinet.web import activitypub, api, collections, inbox, wellknown
+from fedinet.web import activitypub, api, collections, inbox, pages, wellknown
+from fedinet.web.api import account_lists as api_account_lists
 from fedinet.web.api import connect_links as api_connect_links
 from fedinet.web.api import directory as api_directory
 from fedinet.web.api import follows as api_follows
+from fedinet.web.api import media as api_media
 from fedinet.web.api import profile as api_profile
+from fedinet.web.api import registration as api_registration
 from fedinet.web.api import search as api_search
 from fedinet.web.api import statuses as api_statuses
+from fedinet.web.api import streaming as api_streaming
 from fedinet.web.api import timelines as api_timelines
-from fedinet.web.errors import EXCEPTION_HANDLERS
-from fedinet.web.health import healthz
+from fedinet.web.api.middleware import ApiRateLimitMiddleware
+from fedinet.web.health import healthz, livez
+from fedinet.web.metrics import MetricsMiddleware, metrics_endpoint
 from fedinet.web.middleware import AccessLogMiddleware
+from fedinet.web.proxies import ProxyHeadersMiddleware
 from fedinet.worker import run_workers
 
 __all__ = ["create_app"]
@@ -33,10 +39,13 @@ def _routes() -> list[BaseRoute]:
         # first: the inbox is by far the busiest route, and routes are tried in order
         *inbox.routes,
         Route("/healthz", healthz, methods=["GET", "HEAD"]),
+        Route("/livez", livez, methods=["GET", "HEAD"]),
+        Route("/metrics", metrics_endpoint, methods=["GET"]),
         *wellknown.routes,
         *activitypub.routes,
         *collections.routes,
         # before api.routes: /api/v1/accounts/relationships must win over /accounts/{id}
+        *api.member_routes,
         *api_follows.routes,
         *api_profile.routes,
         *api_connect_links.routes,
@@ -44,8 +53,21 @@ def _routes() -> list[BaseRoute]:
         *api_statuses.routes,
         *api_timelines.routes,
         *api_search.routes,
+        # client API II: media, registration, account lists, streaming (before api.routes,
+        # whose /api/v1/accounts/{id} would take /accounts/search and the like)
+        *api_media.routes,
+        *api_account_lists.routes,
+        *api_registration.routes,
+        *api_streaming.routes,
         *api.routes,
+        # fedinet's own web pages and their /static files
+        *pages.routes,
     ]
+
+
+def _is_rate_limit(middleware: Middleware) -> bool:
+    cls: object = middleware.cls
+    return cls is ApiRateLimitMiddleware
 
 
 def create_app(settings: Settings, *, runtime: Runtime | None = None) -> Starlette:
@@ -60,6 +82,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> Starlet
     async def run_with_workers(app: Starlette, runtime: Runtime) -> AsyncIterator[None]:
         app.state.runtime = runtime
         stop = asyncio.Event()
+        app.state.stop_workers = stop  # `fedinet serve` sets it on SIGTERM (graceful stop)
         workers = (
             asyncio.create_task(run_workers(runtime, stop)) if settings.workers_in_web else None
         )
@@ -67,6 +90,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> Starlet
             yield
         finally:
             stop.set()
+            await api_streaming.close_hub(app)
             if workers is not None:
                 await workers
 
@@ -81,13 +105,16 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> Starlet
 
     app = Starlette(
         routes=_routes(),
-        # InboxDispatch: POSTs to the inboxes skip the exception middleware and router
         middleware=[
+            # first: the access log, rate limits and metrics see the real client
+            Middleware(ProxyHeadersMiddleware, trusted=settings.trusted_proxies),
             Middleware(AccessLogMiddleware),
+            Middleware(MetricsMiddleware),
+            # POSTs to the inboxes skip the exception middleware and router from here
             Middleware(inbox.InboxDispatch),
-            *api.middleware,
+            *(m for m in api.middleware if settings.api_rate_limits or not _is_rate_limit(m)),
         ],
-        exception_handlers=EXCEPTION_HANDLERS,
+        exception_handlers=pages.EXCEPTION_HANDLERS,
         lifespan=lifespan,
     )
     app.state.settings = settings

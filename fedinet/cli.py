@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import signal
 import sys
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Sequence
 from typing import Any
 
 from fedinet import __version__
@@ -39,6 +40,23 @@ def _cancel_until(ready: Callable[[], bool]) -> Callable[[], None]:
     return on_signal
 
 
+def _graceful_server(config: Any, app: Any) -> Any:
+    """A uvicorn server that, on SIGTERM/SIGINT, also tells the background workers to stop
+    at once: uvicorn stops accepting and lets requests in flight finish (within
+    ``FEDINET_SHUTDOWN_GRACE``) while the workers finish their deliveries in hand within
+    the same grace, instead of one after the other."""
+    import uvicorn
+
+    class GracefulServer(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            super().handle_exit(sig, frame)
+            stop = getattr(app.state, "stop_workers", None)
+            if stop is not None:
+                asyncio.get_running_loop().call_soon_threadsafe(stop.set)
+
+    return GracefulServer(config)
+
+
 async def _serve(settings: Settings, host: str, port: int) -> None:
     import uvicorn
 
@@ -51,24 +69,51 @@ async def _serve(settings: Settings, host: str, port: int) -> None:
         for name in runtime.migrations_applied:
             log.info("migration applied name=%s", name)
         serving = True
+        app = create_app(settings, runtime=runtime)
         config = uvicorn.Config(
-            create_app(settings, runtime=runtime),
+            app,
             host=host,
             port=port,
             log_config=None,
             access_log=False,
             server_header=False,
             lifespan="on",
-            timeout_graceful_shutdown=20,
+            timeout_graceful_shutdown=max(int(settings.shutdown_grace), 1),
+            # fedinet.web.proxies reads forwarded headers (FEDINET_TRUSTED_PROXIES)
+            proxy_headers=False,
         )
         # uvicorn handles SIGTERM/SIGINT while serving (graceful shutdown) and re-raises
         # the signal afterwards; our handler above then ignores it, and the runtime closes.
-        await uvicorn.Server(config).serve()
+        await _graceful_server(config, app).serve()
     log.info("stopped")
 
 
-async def _worker(settings: Settings) -> None:
+def _listener(app: Any, host: str, port: int) -> Any:
+    """A uvicorn server for a side listener: it leaves the signals to the caller, and
+    stops when its ``should_exit`` is set."""
+    import uvicorn
+
+    class Listener(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            yield
+
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        server_header=False,
+        lifespan="off",
+        proxy_headers=False,
+    )
+    return Listener(config)
+
+
+async def _worker(settings: Settings, metrics_host: str, metrics_port: int | None) -> None:
     from fedinet.runtime import open_runtime
+    from fedinet.web.metrics import metrics_app
     from fedinet.worker import run_workers
 
     stop = asyncio.Event()
@@ -84,7 +129,16 @@ async def _worker(settings: Settings) -> None:
     _stop_on_signals(on_signal)
     async with open_runtime(settings) as runtime:
         opened = True
-        await run_workers(runtime, stop)
+        if metrics_port is None:
+            await run_workers(runtime, stop)
+            return
+        listener = _listener(metrics_app(settings, runtime), metrics_host, metrics_port)
+        listening = asyncio.create_task(listener.serve())
+        try:
+            await run_workers(runtime, stop)
+        finally:
+            listener.should_exit = True
+            await listening
 
 
 async def _migrate(settings: Settings) -> None:
@@ -134,7 +188,15 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port to bind (default 8000)")
 
-    commands.add_parser("worker", help="run only the background workers")
+    worker = commands.add_parser("worker", help="run only the background workers")
+    worker.add_argument(
+        "--metrics-port",
+        type=int,
+        help="also serve /metrics and /livez on this port (default: no listener)",
+    )
+    worker.add_argument(
+        "--metrics-host", default="127.0.0.1", help="address for --metrics-port (127.0.0.1)"
+    )
     commands.add_parser("migrate", help="apply pending database migrations")
 
     admin = commands.add_parser("admin", help="administration commands")
@@ -190,7 +252,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             case "serve":
                 action = _serve(settings, args.host, args.port)
             case "worker":
-                action = _worker(settings)
+                action = _worker(settings, args.metrics_host, args.metrics_port)
             case "migrate":
                 action = _migrate(settings)
             case "admin":

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from fedinet.errors import ConfigError
 
-__all__ = ["ENV_VARS", "Settings", "load_settings"]
+__all__ = ["ENV_VARS", "EVERYWHERE", "LOOPBACK", "Network", "Settings", "load_settings"]
 
 # name -> (default shown in docs, description). The README's table is built from this.
 ENV_VARS: dict[str, tuple[str, str]] = {
@@ -40,6 +40,10 @@ ENV_VARS: dict[str, tuple[str, str]] = {
         "true",
         "Whether `fedinet serve` also runs the background workers.",
     ),
+    "FEDINET_API_RATE_LIMITS": (
+        "true",
+        "Mastodon's per-token and per-IP limits on the client API (off only for load tests).",
+    ),
     "FEDINET_DELIVERY_LEASE_SECONDS": (
         "300",
         "How long a worker holds a claimed delivery before another may take it over.",
@@ -48,11 +52,62 @@ ENV_VARS: dict[str, tuple[str, str]] = {
         "30",
         "First wait before retrying a failed delivery; it doubles on each attempt.",
     ),
+    "FEDINET_TRUSTED_PROXIES": (
+        "127.0.0.1,::1",
+        "Proxy addresses/CIDRs whose X-Forwarded-For/-Proto and Forwarded headers are "
+        "believed; `*` trusts every peer, empty trusts none.",
+    ),
+    "FEDINET_METRICS_ALLOW": (
+        "(empty)",
+        "Client addresses/CIDRs that may read /metrics without a token.",
+    ),
+    "FEDINET_METRICS_TOKEN": (
+        "(unset)",
+        "Bearer token that opens /metrics from anywhere; with neither set /metrics is 404.",
+    ),
+    "FEDINET_SHUTDOWN_GRACE": (
+        "20",
+        "Seconds SIGTERM waits for requests and claimed deliveries in flight before "
+        "releasing the rest.",
+    ),
+    "FEDINET_DB_POOL_SIZE": ("10", "Most PostgreSQL connections one process opens."),
+    "FEDINET_RESOLVE": (
+        "(unset)",
+        "Tests and staging only: `host=IP` pairs answered before DNS for outgoing "
+        "federation requests (like curl's --resolve).",
+    ),
+    "FEDINET_MEDIA_MAX_BYTES": (
+        "16777216",
+        "Largest image a member may upload (bytes); bigger ones are refused with 422.",
+    ),
+    "FEDINET_SMTP_HOST": (
+        "(unset: mails are written to the log)",
+        "SMTP server for password-reset mails.",
+    ),
+    "FEDINET_SMTP_PORT": ("587", "SMTP port."),
+    "FEDINET_SMTP_USERNAME": ("(unset)", "SMTP login, if the server wants one."),
+    "FEDINET_SMTP_PASSWORD": ("(unset)", "SMTP password."),
+    "FEDINET_SMTP_FROM": ("noreply@<domain>", "Sender address of fedinet's mails."),
+    "FEDINET_SMTP_SECURITY": (
+        "starttls",
+        "starttls, tls (implicit TLS, usually port 465) or none.",
+    ),
 }
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+LOOPBACK: tuple[Network, ...] = (
+    ipaddress.ip_network("127.0.0.1/32"),
+    ipaddress.ip_network("::1/128"),
+)
+EVERYWHERE: tuple[Network, ...] = (
+    ipaddress.ip_network("0.0.0.0/0"),
+    ipaddress.ip_network("::/0"),
+)
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 _LOG_LEVELS = ("debug", "info", "warning", "error")
+_SMTP_SECURITY = ("starttls", "tls", "none")
 SECRET_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
 
 
@@ -67,10 +122,38 @@ class Settings:
     authorized_fetch: bool = False
     log_level: str = "info"
     workers_in_web: bool = True
+    api_rate_limits: bool = True
+    """Mastodon's rate limits on ``/api/`` and ``/oauth/`` (fedinet/web/api/middleware.py)."""
     delivery_lease: float = 300.0
     """Seconds a claimed delivery stays leased to its worker."""
     delivery_retry_base: float = 30.0
     """Seconds before the first retry of a failed delivery (doubling after)."""
+    trusted_proxies: tuple[Network, ...] = LOOPBACK
+    """Peers whose forwarded headers (client address, scheme) are believed."""
+    metrics_allow: tuple[Network, ...] = ()
+    metrics_token: str | None = None
+    shutdown_grace: float = 20.0
+    """Seconds SIGTERM waits for work in flight before releasing it."""
+    db_pool_size: int = 10
+    resolve: tuple[tuple[str, str], ...] = ()
+    """Test-only ``(host, ip)`` pairs answered before DNS for outgoing requests."""
+    media_max_bytes: int = 16 * 1024 * 1024
+    """Largest upload accepted by the media endpoints and avatar/header uploads."""
+
+    @property
+    def media_dir(self) -> Path:
+        """Where uploaded files are kept: ``<data_dir>/media``."""
+        return self.data_dir / "media"
+
+    smtp_host: str | None = None
+    """SMTP server for mails (password resets); None writes them to the log instead."""
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str | None = None
+    """Sender address; None means ``noreply@<host of url>``."""
+    smtp_security: str = "starttls"
+    """``starttls``, ``tls`` (implicit) or ``none``."""
 
     @property
     def domain(self) -> str:
@@ -105,6 +188,80 @@ def _seconds(env: Mapping[str, str], name: str, default: float, minimum: float) 
     if not value >= minimum:
         raise ConfigError(name, f"must be at least {minimum:g} seconds")
     return value
+
+
+def _networks(
+    env: Mapping[str, str], name: str, default: tuple[Network, ...]
+) -> tuple[Network, ...]:
+    """Comma-separated IPs or CIDRs (``*`` for every address, empty for none)."""
+    raw = env.get(name)
+    if raw is None:
+        return default
+    out: list[Network] = []
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        if item == "*":
+            out.extend(EVERYWHERE)
+            continue
+        try:
+            out.append(ipaddress.ip_network(item.strip("[]"), strict=False))
+        except ValueError:
+            raise ConfigError(name, f"not an IP address or CIDR: {item!r}") from None
+    return tuple(out)
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise ConfigError(name, f"expected a whole number, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(name, f"must be at least {minimum}")
+    return value
+
+
+def _resolve(env: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    name = "FEDINET_RESOLVE"
+    pairs: list[tuple[str, str]] = []
+    for item in (part.strip() for part in env.get(name, "").split(",")):
+        if not item:
+            continue
+        host, sep, ip = item.partition("=")
+        try:
+            address = ipaddress.ip_address(ip.strip().strip("[]"))
+        except ValueError:
+            raise ConfigError(name, f"expected host=IP, got {item!r}") from None
+        if not sep or not host.strip():
+            raise ConfigError(name, f"expected host=IP, got {item!r}")
+        pairs.append((host.strip().lower(), str(address)))
+    return tuple(pairs)
+
+
+def _token(env: Mapping[str, str], name: str) -> str | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    if len(raw) < 16:
+        raise ConfigError(name, "must be at least 16 characters long")
+    return raw
+
+
+def _port(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    if not raw.strip().isdigit() or not 0 < int(raw) < 65536:
+        raise ConfigError(name, f"expected a port number, got {raw!r}")
+    return int(raw)
+
+
+def _optional(env: Mapping[str, str], name: str) -> str | None:
+    raw = env.get(name)
+    return raw.strip() if raw is not None and raw.strip() else None
 
 
 def _parse_url(raw: str) -> str:
@@ -193,6 +350,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     log_level = env.get("FEDINET_LOG_LEVEL", "info").strip().lower()
     if log_level not in _LOG_LEVELS:
         raise ConfigError("FEDINET_LOG_LEVEL", f"must be one of {', '.join(_LOG_LEVELS)}")
+    smtp_security = env.get("FEDINET_SMTP_SECURITY", "starttls").strip().lower() or "starttls"
+    if smtp_security not in _SMTP_SECURITY:
+        raise ConfigError("FEDINET_SMTP_SECURITY", f"must be one of {', '.join(_SMTP_SECURITY)}")
     return Settings(
         url=url,
         database_url=database_url,
@@ -202,6 +362,20 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         authorized_fetch=_bool(env, "FEDINET_AUTHORIZED_FETCH", False),
         log_level=log_level,
         workers_in_web=_bool(env, "FEDINET_WORKERS_IN_WEB", True),
+        api_rate_limits=_bool(env, "FEDINET_API_RATE_LIMITS", True),
         delivery_lease=_seconds(env, "FEDINET_DELIVERY_LEASE_SECONDS", 300.0, 1.0),
         delivery_retry_base=_seconds(env, "FEDINET_DELIVERY_RETRY_BASE_SECONDS", 30.0, 0.1),
+        trusted_proxies=_networks(env, "FEDINET_TRUSTED_PROXIES", LOOPBACK),
+        metrics_allow=_networks(env, "FEDINET_METRICS_ALLOW", ()),
+        metrics_token=_token(env, "FEDINET_METRICS_TOKEN"),
+        shutdown_grace=_seconds(env, "FEDINET_SHUTDOWN_GRACE", 20.0, 0.0),
+        db_pool_size=_positive_int(env, "FEDINET_DB_POOL_SIZE", 10, 1),
+        resolve=_resolve(env),
+        media_max_bytes=_positive_int(env, "FEDINET_MEDIA_MAX_BYTES", 16 * 1024 * 1024, 1024),
+        smtp_host=_optional(env, "FEDINET_SMTP_HOST"),
+        smtp_port=_port(env, "FEDINET_SMTP_PORT", 587),
+        smtp_username=_optional(env, "FEDINET_SMTP_USERNAME"),
+        smtp_password=env.get("FEDINET_SMTP_PASSWORD") or None,
+        smtp_from=_optional(env, "FEDINET_SMTP_FROM"),
+        smtp_security=smtp_security,
     )

@@ -104,10 +104,17 @@ class ValidationError(FedinetError):
     reason = "validation"
 
     def __init__(
-        self, message: str, *, field: str | None = None, reason: str | None = None
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        reason: str | None = None,
+        details: dict[str, list[dict[str, str]]] | None = None,
     ) -> None:
         super().__init__(message, reason=reason)
         self.field = field
+        self.details = details
+        """Per field, Mastodon's ``[{"error": "ERR_TAKEN", "description": "…"}]``."""
 
 
 class NoteRefused(ValidationError):

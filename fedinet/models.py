@@ -80,6 +80,7 @@ class User:
     last_login_at: datetime | None = None
     private_motives: list[str] = field(default_factory=list)
     follow_note_policy: str = "strict"
+    registration_reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

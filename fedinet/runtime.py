@@ -33,12 +33,16 @@ class Runtime:
 
 
 @contextlib.asynccontextmanager
-async def open_runtime(settings: Settings, *, pool_max: int = 10) -> AsyncIterator[Runtime]:
-    """Open the database (applying pending migrations) and the shared HTTP client."""
+async def open_runtime(
+    settings: Settings, *, pool_max: int | None = None
+) -> AsyncIterator[Runtime]:
+    """Open the database (applying pending migrations) and the shared HTTP client.
+
+    The pool holds at most ``pool_max`` connections (default ``FEDINET_DB_POOL_SIZE``)."""
     database = Database(settings)
     dsn = await database.open()
     try:
-        pool = await create_pool(dsn, min_size=1, max_size=pool_max)
+        pool = await create_pool(dsn, min_size=1, max_size=pool_max or settings.db_pool_size)
         try:
             async with pool.acquire() as conn:
                 applied = await apply_migrations(conn)

@@ -72,7 +72,9 @@ async def run_workers(runtime: Runtime, stop: asyncio.Event) -> None:
     finally:
         stop.set()
         if tasks:
-            _done, pending = await asyncio.wait(tasks, timeout=30)
+            # the loops finish their work in hand within the grace, then release the rest
+            bound = runtime.settings.shutdown_grace + 10
+            _done, pending = await asyncio.wait(tasks, timeout=bound)
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)

@@ -101,3 +101,98 @@ def test_data_dir_that_is_a_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         load_settings({"FEDINET_DATA_DIR": str(blocker)})
     assert info.value.variable == "FEDINET_DATA_DIR"
+
+
+def test_operations_settings_defaults(tmp_path: Path) -> None:
+    settings = load_settings(env(tmp_path))
+    assert [str(n) for n in settings.trusted_proxies] == ["127.0.0.1/32", "::1/128"]
+    assert settings.metrics_allow == ()
+    assert settings.metrics_token is None
+    assert settings.shutdown_grace == 20.0
+    assert settings.db_pool_size == 10
+    assert settings.resolve == ()
+
+
+def test_operations_settings_parsed(tmp_path: Path) -> None:
+    settings = load_settings(
+        env(
+            tmp_path,
+            FEDINET_TRUSTED_PROXIES=" 10.0.0.0/8, 192.168.1.7 ,[fd00::1]",
+            FEDINET_METRICS_ALLOW="*",
+            FEDINET_METRICS_TOKEN="t" * 20,
+            FEDINET_SHUTDOWN_GRACE="2.5",
+            FEDINET_DB_POOL_SIZE="4",
+            FEDINET_RESOLVE="A.fedinet.test=127.0.0.2, b.fedinet.test=127.0.0.3",
+        )
+    )
+    assert [str(n) for n in settings.trusted_proxies] == [
+        "10.0.0.0/8",
+        "192.168.1.7/32",
+        "fd00::1/128",
+    ]
+    assert [str(n) for n in settings.metrics_allow] == ["0.0.0.0/0", "::/0"]
+    assert settings.metrics_token == "t" * 20
+    assert settings.shutdown_grace == 2.5
+    assert settings.db_pool_size == 4
+    assert settings.resolve == (("a.fedinet.test", "127.0.0.2"), ("b.fedinet.test", "127.0.0.3"))
+    assert load_settings(env(tmp_path, FEDINET_TRUSTED_PROXIES="")).trusted_proxies == ()
+
+
+def test_smtp_settings(tmp_path: Path) -> None:
+    default = load_settings(env(tmp_path))
+    assert default.smtp_host is None and default.smtp_port == 587
+    assert default.smtp_security == "starttls"
+    settings = load_settings(
+        env(
+            tmp_path,
+            FEDINET_SMTP_HOST="mail.example.org",
+            FEDINET_SMTP_PORT="465",
+            FEDINET_SMTP_SECURITY="TLS",
+            FEDINET_SMTP_USERNAME="fedinet",
+            FEDINET_SMTP_PASSWORD="pw",
+            FEDINET_SMTP_FROM="hello@example.org",
+        )
+    )
+    assert (settings.smtp_host, settings.smtp_port, settings.smtp_security) == (
+        "mail.example.org",
+        465,
+        "tls",
+    )
+    assert (settings.smtp_username, settings.smtp_password, settings.smtp_from) == (
+        "fedinet",
+        "pw",
+        "hello@example.org",
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("FEDINET_TRUSTED_PROXIES", "10.0.0.0/8, proxy.local"),
+        ("FEDINET_METRICS_ALLOW", "300.1.1.1"),
+        ("FEDINET_METRICS_TOKEN", "short"),
+        ("FEDINET_SHUTDOWN_GRACE", "-1"),
+        ("FEDINET_DB_POOL_SIZE", "0"),
+        ("FEDINET_DB_POOL_SIZE", "many"),
+        ("FEDINET_RESOLVE", "a.fedinet.test"),
+        ("FEDINET_RESOLVE", "a.fedinet.test=somewhere"),
+        ("FEDINET_RESOLVE", "=127.0.0.2"),
+    ],
+)
+def test_bad_operations_settings_name_the_variable(tmp_path: Path, name: str, value: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(env(tmp_path, **{name: value}))
+    assert name in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("FEDINET_SMTP_PORT", "smtp"),
+        ("FEDINET_SMTP_PORT", "70000"),
+        ("FEDINET_SMTP_SECURITY", "ssl3"),
+    ],
+)
+def test_bad_smtp_values_name_the_variable(tmp_path: Path, name: str, value: str) -> None:
+    with pytest.raises(ConfigError, match=name):
+        load_settings(env(tmp_path, **{name: value}))

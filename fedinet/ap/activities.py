@@ -26,6 +26,7 @@ __all__ = [
     "create_activity",
     "delete_activity",
     "delete_actor_activity",
+    "featured_activity",
     "follow_activity",
     "like_activity",
     "object_id",
@@ -226,6 +227,24 @@ def block_activity(activity_id: str, actor_uri: str, object_uri: str) -> dict[st
         "type": "Block",
         "actor": actor_uri,
         "object": object_uri,
+    }
+
+
+def featured_activity(
+    kind: str, activity_id: str, actor_uri: str, object_uri: str, featured_uri: str
+) -> dict[str, Any]:
+    """``Add`` (pin) or ``Remove`` (unpin) of the post ``object_uri`` to or from the
+    actor's ``featured`` collection, addressed to the public as Mastodon addresses it."""
+    if kind not in ("Add", "Remove"):
+        raise ValueError(f"not a collection activity: {kind}")
+    return {
+        "@context": ACTIVITYSTREAMS,
+        "id": activity_id,
+        "type": kind,
+        "actor": actor_uri,
+        "object": object_uri,
+        "target": featured_uri,
+        "to": [PUBLIC],
     }
 
 

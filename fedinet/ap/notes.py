@@ -74,6 +74,7 @@ NOTE_CONTEXT: Final[list[Any]] = [
         "Hashtag": "as:Hashtag",
         "toot": TOOT_NS,
         "blurhash": "toot:blurhash",
+        "focalPoint": {"@container": "@list", "@id": "toot:focalPoint"},
     },
 ]
 """The ``@context`` of the Notes fedinet emits: the ActivityStreams terms plus the
@@ -450,6 +451,13 @@ def _attachment_to_ap(attachment: dict[str, Any]) -> dict[str, Any] | None:
     for key in ("width", "height"):
         if isinstance(attachment.get(key), int):
             doc[key] = attachment[key]
+    focus = attachment.get("focus")
+    if (
+        isinstance(focus, list)
+        and len(focus) == 2
+        and all(isinstance(v, int | float) and not isinstance(v, bool) for v in focus)
+    ):
+        doc["focalPoint"] = [float(focus[0]), float(focus[1])]
     return doc
 
 

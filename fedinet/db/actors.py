@@ -14,6 +14,7 @@ __all__ = [
     "get_actor_by_id",
     "get_actor_by_uri",
     "get_actors_by_ids",
+    "get_actors_to_show",
     "get_key",
     "get_local_actor_by_username",
     "get_local_private_key",
@@ -24,6 +25,7 @@ __all__ = [
     "replace_remote_keys",
     "set_display",
     "set_hide_collections",
+    "set_images",
     "update_local_profile",
     "upsert_remote_actor",
 ]
@@ -31,7 +33,7 @@ __all__ = [
 
 def actor_from_row(row: Record | Mapping[str, Any]) -> Actor:
     """Columns of ``actors`` map one to one onto :class:`Actor` fields."""
-    return Actor(**dict(row))
+    return Actor(**row)  # a Record unpacks by name, without the copy into a dict
 
 
 def _key_from_row(row: Record) -> ActorKey:
@@ -282,6 +284,25 @@ async def get_actors_by_ids(db: Executor, actor_ids: list[int]) -> dict[int, Act
     return {row["id"]: actor_from_row(row) for row in rows}
 
 
+async def get_actors_to_show(db: Executor, actor_ids: list[int]) -> dict[int, Actor]:
+    """Like :func:`get_actors_by_ids` without ``raw`` (the actor document as fetched, a few
+    kilobytes of JSON each), which no client entity shows: for pages of statuses.
+    tests/db/test_timelines.py fails when a new column is missing here."""
+    rows = await db.fetch(
+        """
+        SELECT id, uri, is_local, actor_type, username, domain, display_name, summary, url,
+               inbox_uri, outbox_uri, shared_inbox_uri, followers_uri, following_uri,
+               featured_uri, manually_approves_followers, discoverable, indexable,
+               avatar_url, header_url, fields, published, fetched_at, suspended_at,
+               deleted_at, created_at, updated_at, motives, interests, region,
+               follow_note_policy, hide_collections
+        FROM actors WHERE id = ANY($1::bigint[])
+        """,
+        actor_ids,
+    )
+    return {row["id"]: actor_from_row(row) for row in rows}
+
+
 async def update_local_profile(
     db: Executor,
     actor_id: int,
@@ -332,4 +353,17 @@ async def set_hide_collections(db: Executor, actor_id: int, hide: bool) -> None:
         "UPDATE actors SET hide_collections = $2, updated_at = now() WHERE id = $1 AND is_local",
         actor_id,
         hide,
+    )
+
+
+async def set_images(
+    db: Executor, actor_id: int, *, avatar_url: str | None, header_url: str | None
+) -> None:
+    """A local member's avatar and header URLs (uploaded files)."""
+    await db.execute(
+        "UPDATE actors SET avatar_url = $2, header_url = $3, updated_at = now() "
+        "WHERE id = $1 AND is_local",
+        actor_id,
+        avatar_url,
+        header_url,
     )

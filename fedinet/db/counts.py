@@ -25,6 +25,7 @@ __all__ = [
     "list_mentioned_actors",
     "list_peer_domains",
     "list_tags_for_statuses",
+    "status_page_facts",
     "viewer_status_flags",
     "weekly_activity",
 ]
@@ -51,6 +52,8 @@ class ViewerFlags:
 
     favourited: bool = False
     reblogged: bool = False
+    bookmarked: bool = False
+    pinned: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,15 +72,22 @@ async def count_account_stats(db: Executor, actor_ids: list[int]) -> dict[int, A
     Mastodon counts them) and the day of the last one, for each actor in ``actor_ids``."""
     if not actor_ids:
         return {}
+    # The follow counts are one grouped scan each rather than a subquery per actor: with
+    # a per-actor subquery the planner, not knowing the id, seq-scans ``follows`` once per
+    # actor when few members follow many accounts (one member following 1,000 made a page
+    # of 20 statuses cost 10 ms here).
     rows = await db.fetch(
         """
-        SELECT a.id,
-               (SELECT count(*) FROM follows f
-                 WHERE f.followee_id = a.id AND f.state = 'accepted') AS followers,
-               (SELECT count(*) FROM follows f
-                 WHERE f.follower_id = a.id AND f.state = 'accepted') AS following,
-               s.statuses, s.last_status_at
+        SELECT a.id, fr.n AS followers, fg.n AS following, s.statuses, s.last_status_at
         FROM unnest($1::bigint[]) AS a(id)
+        LEFT JOIN (
+            SELECT followee_id AS id, count(*) AS n FROM follows
+            WHERE followee_id = ANY($1::bigint[]) AND state = 'accepted' GROUP BY followee_id
+        ) fr ON fr.id = a.id
+        LEFT JOIN (
+            SELECT follower_id AS id, count(*) AS n FROM follows
+            WHERE follower_id = ANY($1::bigint[]) AND state = 'accepted' GROUP BY follower_id
+        ) fg ON fg.id = a.id
         LEFT JOIN LATERAL (
             SELECT count(*) AS statuses, max(published) AS last_status_at
             FROM statuses
@@ -88,8 +98,8 @@ async def count_account_stats(db: Executor, actor_ids: list[int]) -> dict[int, A
     )
     return {
         int(row["id"]): AccountCounts(
-            followers=int(row["followers"]),
-            following=int(row["following"]),
+            followers=int(row["followers"] or 0),
+            following=int(row["following"] or 0),
             statuses=int(row["statuses"] or 0),
             last_status_at=None if row["last_status_at"] is None else row["last_status_at"].date(),
         )
@@ -136,6 +146,63 @@ async def count_status_stats(db: Executor, status_ids: list[int]) -> dict[int, S
     }
 
 
+async def status_page_facts(
+    db: Executor, status_ids: list[int], viewer_actor_id: int | None
+) -> tuple[dict[int, StatusCounts], dict[int, ViewerFlags], dict[int, list[str]]]:
+    """What a page of statuses shows besides the statuses, in one round trip: the counts
+    of :func:`count_status_stats`, the viewer's flags of :func:`viewer_status_flags` (all
+    false without a viewer) and the tags of :func:`list_tags_for_statuses`."""
+    if not status_ids:
+        return {}, {}, {}
+    rows = await db.fetch(
+        """
+        SELECT s.id,
+               (SELECT count(*) FROM statuses r
+                 WHERE r.in_reply_to_id = s.id AND r.deleted_at IS NULL) AS replies,
+               (SELECT count(*) FROM statuses b
+                 WHERE b.reblog_of_id = s.id AND b.deleted_at IS NULL) AS reblogs,
+               (SELECT count(*) FROM favourites f WHERE f.status_id = s.id) AS favourites,
+               $2::bigint IS NOT NULL AND EXISTS (
+                   SELECT 1 FROM favourites f
+                   WHERE f.status_id = s.id AND f.actor_id = $2) AS favourited,
+               $2::bigint IS NOT NULL AND EXISTS (
+                   SELECT 1 FROM statuses b
+                   WHERE b.reblog_of_id = s.id AND b.actor_id = $2
+                     AND b.deleted_at IS NULL) AS reblogged,
+               $2::bigint IS NOT NULL AND EXISTS (
+                   SELECT 1 FROM bookmarks k
+                   WHERE k.status_id = s.id AND k.actor_id = $2) AS bookmarked,
+               $2::bigint IS NOT NULL AND EXISTS (
+                   SELECT 1 FROM status_pins p
+                   WHERE p.status_id = s.id AND p.actor_id = $2) AS pinned,
+               ARRAY(SELECT t.tag FROM status_tags t
+                     WHERE t.status_id = s.id ORDER BY t.tag) AS tags
+        FROM unnest($1::bigint[]) AS s(id)
+        """,
+        status_ids,
+        viewer_actor_id,
+    )
+    counts: dict[int, StatusCounts] = {}
+    flags: dict[int, ViewerFlags] = {}
+    tags: dict[int, list[str]] = {}
+    for row in rows:
+        status_id = int(row["id"])
+        counts[status_id] = StatusCounts(
+            replies=int(row["replies"]),
+            reblogs=int(row["reblogs"]),
+            favourites=int(row["favourites"]),
+        )
+        flags[status_id] = ViewerFlags(
+            favourited=row["favourited"],
+            reblogged=row["reblogged"],
+            bookmarked=row["bookmarked"],
+            pinned=row["pinned"],
+        )
+        if row["tags"]:
+            tags[status_id] = list(row["tags"])
+    return counts, flags, tags
+
+
 async def viewer_status_flags(
     db: Executor, viewer_actor_id: int, status_ids: list[int]
 ) -> dict[int, ViewerFlags]:
@@ -148,14 +215,23 @@ async def viewer_status_flags(
                         WHERE f.status_id = s.id AND f.actor_id = $1) AS favourited,
                EXISTS (SELECT 1 FROM statuses b
                         WHERE b.reblog_of_id = s.id AND b.actor_id = $1
-                          AND b.deleted_at IS NULL) AS reblogged
+                          AND b.deleted_at IS NULL) AS reblogged,
+               EXISTS (SELECT 1 FROM bookmarks k
+                        WHERE k.status_id = s.id AND k.actor_id = $1) AS bookmarked,
+               EXISTS (SELECT 1 FROM status_pins p
+                        WHERE p.status_id = s.id AND p.actor_id = $1) AS pinned
         FROM unnest($2::bigint[]) AS s(id)
         """,
         viewer_actor_id,
         status_ids,
     )
     return {
-        int(row["id"]): ViewerFlags(favourited=row["favourited"], reblogged=row["reblogged"])
+        int(row["id"]): ViewerFlags(
+            favourited=row["favourited"],
+            reblogged=row["reblogged"],
+            bookmarked=row["bookmarked"],
+            pinned=row["pinned"],
+        )
         for row in rows
     }
 

@@ -41,6 +41,7 @@ __all__ = [
     "mark_delivered",
     "mark_failed",
     "queue_stats",
+    "release_deliveries",
     "reschedule_deliveries",
     "schedule_retry",
 ]
@@ -408,6 +409,27 @@ async def mark_failed(db: Executor, delivery_id: int, status: int | None, error:
         status,
         error,
     )
+
+
+async def release_deliveries(db: Executor, delivery_ids: Sequence[int]) -> int:
+    """Hand claimed deliveries back unfinished (a worker shutting down): they are due again
+    at once for any worker, and the interrupted attempt is not counted. Returns how many
+    were released."""
+    if not delivery_ids:
+        return 0
+    released = await db.fetchval(
+        """
+        WITH released AS (
+            UPDATE deliveries
+            SET locked_until = NULL, attempts = greatest(attempts - 1, 0)
+            WHERE id = ANY ($1::bigint[]) AND state = 'pending' AND locked_until IS NOT NULL
+            RETURNING 1
+        )
+        SELECT count(*) FROM released
+        """,
+        list(delivery_ids),
+    )
+    return int(released or 0)
 
 
 async def reschedule_deliveries(

@@ -28,7 +28,7 @@ __all__ = [
 
 
 def status_from_row(row: Record) -> Status:
-    return Status(**dict(row))
+    return Status(**row)  # a Record unpacks by name, without the copy into a dict
 
 
 async def insert_status(db: Executor, **values: Any) -> Status:

@@ -2,6 +2,10 @@
 
 Each timeline has two queries, newest-first and (for ``min_id``) oldest-first, so that
 both walk an index instead of sorting.
+
+They name every column of ``statuses`` but ``raw``: the document as received (a kilobyte
+or two of JSON per remote status) is never shown, and decoding it was a large part of
+serving a page. tests/db/test_timelines.py fails when a new column is missing here.
 """
 
 from __future__ import annotations
@@ -10,44 +14,140 @@ from fedinet.db.statuses import status_from_row
 from fedinet.db.types import Executor
 from fedinet.models import Status
 
-__all__ = ["home_timeline", "public_timeline"]
+__all__ = ["home_timeline", "list_timeline", "public_timeline", "tag_timeline"]
 
 _HOME_DESC = """
-    SELECT s.* FROM home_feed h JOIN statuses s ON s.id = h.status_id
+    SELECT s.id, s.uri, s.url, s.actor_id, s.is_local, s.object_type, s.visibility,
+           s.in_reply_to_uri, s.in_reply_to_id, s.in_reply_to_actor_id, s.reblog_of_id,
+           s.content, s.source_text, s.summary, s.sensitive, s.language, s.attachments,
+           s.published, s.edited_at, s.deleted_at, s.created_at
+    FROM home_feed h JOIN statuses s ON s.id = h.status_id
     WHERE h.owner_id = $1 AND s.deleted_at IS NULL
       AND ($3::bigint IS NULL OR h.status_id < $3)
       AND ($4::bigint IS NULL OR h.status_id > $4)
+      AND NOT fedinet_hides(h.owner_id, s.actor_id)
+      AND (s.reblog_of_id IS NULL OR NOT EXISTS (
+            SELECT 1 FROM statuses o WHERE o.id = s.reblog_of_id
+              AND fedinet_hides(h.owner_id, o.actor_id)))
+      AND (s.actor_id = h.owner_id OR NOT EXISTS (
+            SELECT 1 FROM lists l JOIN list_accounts la ON la.list_id = l.id
+            WHERE l.owner_id = h.owner_id AND l.exclusive AND la.actor_id = s.actor_id))
     ORDER BY h.status_id DESC
     LIMIT $2
 """
 
 _HOME_ASC = """
-    SELECT s.* FROM home_feed h JOIN statuses s ON s.id = h.status_id
+    SELECT s.id, s.uri, s.url, s.actor_id, s.is_local, s.object_type, s.visibility,
+           s.in_reply_to_uri, s.in_reply_to_id, s.in_reply_to_actor_id, s.reblog_of_id,
+           s.content, s.source_text, s.summary, s.sensitive, s.language, s.attachments,
+           s.published, s.edited_at, s.deleted_at, s.created_at
+    FROM home_feed h JOIN statuses s ON s.id = h.status_id
     WHERE h.owner_id = $1 AND s.deleted_at IS NULL
       AND ($3::bigint IS NULL OR h.status_id < $3)
       AND h.status_id > $4
+      AND NOT fedinet_hides(h.owner_id, s.actor_id)
+      AND (s.reblog_of_id IS NULL OR NOT EXISTS (
+            SELECT 1 FROM statuses o WHERE o.id = s.reblog_of_id
+              AND fedinet_hides(h.owner_id, o.actor_id)))
+      AND (s.actor_id = h.owner_id OR NOT EXISTS (
+            SELECT 1 FROM lists l JOIN list_accounts la ON la.list_id = l.id
+            WHERE l.owner_id = h.owner_id AND l.exclusive AND la.actor_id = s.actor_id))
     ORDER BY h.status_id ASC
     LIMIT $2
 """
 
 _PUBLIC_DESC = """
-    SELECT * FROM statuses
+    SELECT id, uri, url, actor_id, is_local, object_type, visibility,
+           in_reply_to_uri, in_reply_to_id, in_reply_to_actor_id, reblog_of_id,
+           content, source_text, summary, sensitive, language, attachments,
+           published, edited_at, deleted_at, created_at
+    FROM statuses
     WHERE visibility = 'public' AND deleted_at IS NULL AND reblog_of_id IS NULL
       AND (NOT $1 OR is_local) AND (NOT $2 OR NOT is_local)
       AND ($4::bigint IS NULL OR id < $4)
       AND ($5::bigint IS NULL OR id > $5)
+      AND ($6::bigint IS NULL OR NOT fedinet_hides($6, actor_id))
     ORDER BY id DESC
     LIMIT $3
 """
 
 _PUBLIC_ASC = """
-    SELECT * FROM statuses
+    SELECT id, uri, url, actor_id, is_local, object_type, visibility,
+           in_reply_to_uri, in_reply_to_id, in_reply_to_actor_id, reblog_of_id,
+           content, source_text, summary, sensitive, language, attachments,
+           published, edited_at, deleted_at, created_at
+    FROM statuses
     WHERE visibility = 'public' AND deleted_at IS NULL AND reblog_of_id IS NULL
       AND (NOT $1 OR is_local) AND (NOT $2 OR NOT is_local)
       AND ($4::bigint IS NULL OR id < $4)
       AND id > $5
+      AND ($6::bigint IS NULL OR NOT fedinet_hides($6, actor_id))
     ORDER BY id ASC
     LIMIT $3
+"""
+
+
+_TAG_DESC = """
+    SELECT s.* FROM statuses s
+    WHERE s.id IN (SELECT t.status_id FROM status_tags t WHERE t.tag = ANY($1::text[]))
+      AND s.visibility = 'public' AND s.deleted_at IS NULL
+      AND (NOT $2 OR s.is_local) AND (NOT $3 OR NOT s.is_local)
+      AND (NOT $4 OR s.attachments <> '[]'::jsonb)
+      AND ($6::bigint IS NULL OR s.id < $6)
+      AND ($7::bigint IS NULL OR s.id > $7)
+      AND ($8::bigint IS NULL OR NOT fedinet_hides($8, s.actor_id))
+      AND NOT EXISTS (
+            SELECT 1 FROM status_tags o WHERE o.status_id = s.id AND o.tag = ANY($9::text[]))
+    ORDER BY s.id DESC
+    LIMIT $5
+"""
+
+_TAG_ASC = """
+    SELECT s.* FROM statuses s
+    WHERE s.id IN (SELECT t.status_id FROM status_tags t WHERE t.tag = ANY($1::text[]))
+      AND s.visibility = 'public' AND s.deleted_at IS NULL
+      AND (NOT $2 OR s.is_local) AND (NOT $3 OR NOT s.is_local)
+      AND (NOT $4 OR s.attachments <> '[]'::jsonb)
+      AND ($6::bigint IS NULL OR s.id < $6)
+      AND s.id > $7
+      AND ($8::bigint IS NULL OR NOT fedinet_hides($8, s.actor_id))
+      AND NOT EXISTS (
+            SELECT 1 FROM status_tags o WHERE o.status_id = s.id AND o.tag = ANY($9::text[]))
+    ORDER BY s.id ASC
+    LIMIT $5
+"""
+
+# A list shows what its accounts post that its owner may see: public and unlisted posts,
+# followers-only ones when the owner follows, direct ones that mention the owner; replies
+# as the list's replies_policy says.
+_LIST = """
+    SELECT s.* FROM lists l
+    JOIN list_accounts la ON la.list_id = l.id
+    JOIN statuses s ON s.actor_id = la.actor_id
+    WHERE l.id = $1 AND s.deleted_at IS NULL
+      AND ($3::bigint IS NULL OR s.id < $3)
+      AND ($4::bigint IS NULL OR s.id > $4)
+      AND ($5::bigint IS NULL OR s.id > $5)
+      AND (s.visibility IN ('public', 'unlisted')
+           OR (s.visibility = 'private' AND EXISTS (
+                SELECT 1 FROM follows f WHERE f.follower_id = l.owner_id
+                  AND f.followee_id = s.actor_id AND f.state = 'accepted'))
+           OR EXISTS (SELECT 1 FROM mentions m WHERE m.status_id = s.id
+                      AND m.actor_id = l.owner_id))
+      AND (s.in_reply_to_actor_id IS NULL OR s.in_reply_to_actor_id = s.actor_id
+           OR s.in_reply_to_actor_id = l.owner_id
+           OR (l.replies_policy = 'list' AND EXISTS (
+                SELECT 1 FROM list_accounts o WHERE o.list_id = l.id
+                  AND o.actor_id = s.in_reply_to_actor_id))
+           OR (l.replies_policy = 'followed' AND EXISTS (
+                SELECT 1 FROM follows f WHERE f.follower_id = l.owner_id
+                  AND f.followee_id = s.in_reply_to_actor_id AND f.state = 'accepted')))
+      AND NOT fedinet_hides(l.owner_id, s.actor_id)
+      AND (s.reblog_of_id IS NULL OR NOT EXISTS (
+            SELECT 1 FROM statuses o WHERE o.id = s.reblog_of_id
+              AND fedinet_hides(l.owner_id, o.actor_id)))
+    ORDER BY CASE WHEN $5::bigint IS NULL THEN -s.id ELSE s.id END
+    LIMIT $2
 """
 
 
@@ -74,12 +174,61 @@ async def public_timeline(
     local_only: bool,
     remote_only: bool,
     limit: int,
+    viewer_id: int | None = None,
     max_id: int | None = None,
     since_id: int | None = None,
     min_id: int | None = None,
 ) -> list[Status]:
     if min_id is not None:
-        rows = await db.fetch(_PUBLIC_ASC, local_only, remote_only, limit, max_id, min_id)
+        rows = await db.fetch(
+            _PUBLIC_ASC, local_only, remote_only, limit, max_id, min_id, viewer_id
+        )
     else:
-        rows = await db.fetch(_PUBLIC_DESC, local_only, remote_only, limit, max_id, since_id)
+        rows = await db.fetch(
+            _PUBLIC_DESC, local_only, remote_only, limit, max_id, since_id, viewer_id
+        )
+    return [status_from_row(row) for row in rows]
+
+
+async def tag_timeline(
+    db: Executor,
+    tags: list[str],
+    *,
+    limit: int,
+    local_only: bool = False,
+    remote_only: bool = False,
+    only_media: bool = False,
+    none_tags: list[str] | None = None,
+    viewer_id: int | None = None,
+    max_id: int | None = None,
+    since_id: int | None = None,
+    min_id: int | None = None,
+) -> list[Status]:
+    """Public statuses tagged with one of ``tags`` (normalized) and none of ``none_tags``."""
+    query, cursor = (_TAG_ASC, min_id) if min_id is not None else (_TAG_DESC, since_id)
+    rows = await db.fetch(
+        query,
+        tags,
+        local_only,
+        remote_only,
+        only_media,
+        limit,
+        max_id,
+        cursor,
+        viewer_id,
+        none_tags or [],
+    )
+    return [status_from_row(row) for row in rows]
+
+
+async def list_timeline(
+    db: Executor,
+    list_id: int,
+    *,
+    limit: int,
+    max_id: int | None = None,
+    since_id: int | None = None,
+    min_id: int | None = None,
+) -> list[Status]:
+    rows = await db.fetch(_LIST, list_id, limit, max_id, since_id, min_id)
     return [status_from_row(row) for row in rows]

@@ -11,6 +11,8 @@ __all__ = [
     "get_user_by_username",
     "insert_user",
     "set_note_settings",
+    "set_password_hash",
+    "set_registration",
 ]
 
 
@@ -21,15 +23,22 @@ def _from_row(row: Record) -> User:
 
 
 async def insert_user(
-    db: Executor, *, actor_id: int, email: str, password_hash: str, is_admin: bool
+    db: Executor,
+    *,
+    actor_id: int,
+    email: str,
+    password_hash: str,
+    is_admin: bool,
+    approved: bool = True,
 ) -> User:
     row = await db.fetchrow(
-        "INSERT INTO users AS u (actor_id, email, password_hash, is_admin) "
-        "VALUES ($1, $2, $3, $4) RETURNING *",
+        "INSERT INTO users AS u (actor_id, email, password_hash, is_admin, approved) "
+        "VALUES ($1, $2, $3, $4, $5) RETURNING *",
         actor_id,
         email,
         password_hash,
         is_admin,
+        approved,
     )
     assert row is not None
     return _from_row(row)
@@ -67,3 +76,24 @@ async def set_note_settings(
         follow_note_policy,
     )
     return None if row is None else _from_row(row)
+
+
+async def set_registration(
+    db: Executor, user_id: int, *, approved: bool, locale: str | None, reason: str | None
+) -> User | None:
+    """What a sign-up chose and said: approval state, locale, reason for joining."""
+    row = await db.fetchrow(
+        """
+        UPDATE users SET approved = $2, locale = $3, registration_reason = $4
+        WHERE id = $1 RETURNING *
+        """,
+        user_id,
+        approved,
+        locale,
+        reason,
+    )
+    return None if row is None else _from_row(row)
+
+
+async def set_password_hash(db: Executor, user_id: int, password_hash: str) -> None:
+    await db.execute("UPDATE users SET password_hash = $2 WHERE id = $1", user_id, password_hash)

@@ -66,6 +66,7 @@ from fedinet.db.deliveries import (
     claim_deliveries,
     mark_delivered,
     mark_failed,
+    release_deliveries,
     schedule_retry,
 )
 from fedinet.db.servers import SignatureFormat
@@ -78,6 +79,7 @@ from fedinet.federation.transport import (
     make_ssl_context,
     user_agent,
 )
+from fedinet.metrics import DELIVERIES
 from fedinet.runtime import Runtime
 
 __all__ = [
@@ -125,6 +127,7 @@ _FLUSH_AT = 64  # write the delivered marks once this many are waiting
 _SIGNER_TTL = 300.0
 _SUCCESS_RECORD_EVERY = 60.0
 _CACHE_MAX = 10_000
+_OUTCOME_LABELS: dict[str, str] = {"delivered": "delivered", "pending": "retry", "failed": "failed"}
 AP_CONTENT_TYPE = "application/activity+json"
 
 
@@ -515,6 +518,7 @@ class Http1Transport:
         timeout: float = REQUEST_TIMEOUT,
     ) -> None:
         self.allow_private = settings.allow_private_networks
+        self.resolve = dict(settings.resolve)  # FEDINET_RESOLVE (tests)
         self.timeout = timeout
         self.connect_timeout = min(timeout, _CONNECT_TIMEOUT)
         self._ssl = make_ssl_context() if ssl_context is None else ssl_context
@@ -676,6 +680,9 @@ class Http1Transport:
             check_address(literal, host=host, allow_private=self.allow_private)
             family = socket.AF_INET6 if literal.version == 6 else socket.AF_INET
             return [(family, host)]
+        fixed = self.resolve.get(host.lower())
+        if fixed is not None:
+            return await self._addresses(fixed, port, url)
         loop = asyncio.get_running_loop()
         try:
             infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
@@ -980,6 +987,7 @@ class _Dispatcher:
         self.in_hand: Counter[str] = Counter()
         self.gates: dict[str, asyncio.Semaphore] = {}
         self.slot_freed = asyncio.Event()
+        self.interrupted: list[int] = []
 
     @property
     def free(self) -> int:
@@ -1012,9 +1020,14 @@ class _Dispatcher:
         gate = self.gates.setdefault(domain, asyncio.Semaphore(self.per_server))
         try:
             async with gate:
-                await self.session.deliver(delivery)
+                outcome = await self.session.deliver(delivery)
+            DELIVERIES.inc(_OUTCOME_LABELS[outcome])
+        except asyncio.CancelledError:
+            self.interrupted.append(delivery.id)  # released by finish()
+            raise
         except Exception:
             # The row keeps its lease and is claimed again when it runs out.
+            DELIVERIES.inc("crashed")
             log.exception("delivery crashed id=%d inbox=%s", delivery.id, delivery.inbox_uri)
         finally:
             self.in_hand[domain] -= 1
@@ -1027,14 +1040,21 @@ class _Dispatcher:
             self.slot_freed.set()
 
     async def finish(self, grace: float) -> None:
-        """Let the deliveries in hand end (up to ``grace`` seconds), then cancel the rest: their
-        rows are claimed again when their leases run out."""
+        """Let the deliveries in hand end (up to ``grace`` seconds), then cancel the rest and
+        release their rows, due again at once for any worker."""
         if not self.tasks:
             return
-        _done, pending = await asyncio.wait(set(self.tasks), timeout=grace)
+        pending = set(self.tasks)
+        if grace > 0:
+            _done, pending = await asyncio.wait(pending, timeout=grace)
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
+        if self.interrupted:
+            released, self.interrupted = self.interrupted, []
+            DELIVERIES.inc("released", amount=len(released))
+            await release_deliveries(self.db, released)
+            log.info("deliveries released at shutdown count=%d", len(released))
 
 
 async def _wait_any(events: Sequence[asyncio.Event], seconds: float) -> None:
@@ -1083,6 +1103,6 @@ async def delivery_loop(
                 # slot_freed also catches deliveries that ended since the top of the loop
                 await _wait_any([stop, wake, dispatcher.slot_freed], IDLE_POLL)
         finally:
-            await dispatcher.finish(grace=REQUEST_TIMEOUT)
+            await dispatcher.finish(grace=runtime.settings.shutdown_grace)
             with contextlib.suppress(Exception):
                 await listener.remove_listener(DELIVERY_CHANNEL, on_notify)

@@ -8,6 +8,7 @@ from fedinet.ap.notes import ParsedNote, ap_to_note
 from fedinet.db import actors as actors_db
 from fedinet.db import follows as follows_db
 from fedinet.db import interactions as interactions_db
+from fedinet.db import notifications as notifications_db
 from fedinet.db import statuses as statuses_db
 from fedinet.db.types import Connection
 from fedinet.errors import BadActivity
@@ -77,6 +78,11 @@ async def store_remote_status(conn: Connection, author: Actor, note: ParsedNote)
             owners += await follows_db.list_local_follower_ids(conn, author.id)
         owners += [m.id for m in mentions if m.is_local]
         await interactions_db.add_to_home_feeds(conn, status.id, list(dict.fromkeys(owners)))
+        answers_another = status.in_reply_to_uri is not None and (
+            parent is None or parent.actor_id != author.id
+        )
+        if status.visibility != "direct" and not answers_another:
+            await notifications_db.notify_subscribers(conn, status.id, author.id)
         for mentioned in mentions:
             if mentioned.is_local and not await interactions_db.is_blocked_either_way(
                 conn, mentioned.id, author.id

@@ -22,7 +22,7 @@ import os
 import socket
 import ssl
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -155,10 +155,16 @@ def _literal_ip(host: str) -> IPAddress | None:
         return None
 
 
-async def _resolve(host: str, port: int) -> list[IPAddress]:
+async def _resolve(
+    host: str, port: int, overrides: Mapping[str, str] | None = None
+) -> list[IPAddress]:
     literal = _literal_ip(host)
     if literal is not None:
         return [literal]
+    if overrides:
+        fixed = overrides.get(host.lower())
+        if fixed is not None:  # FEDINET_RESOLVE (tests): vetted like any answer
+            return [ipaddress.ip_address(fixed)]
     infos = await anyio.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     found: list[IPAddress] = []
     for _family, _type, _proto, _canon, sockaddr in infos:
@@ -177,9 +183,15 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
     """
 
     def __init__(
-        self, *, allow_private: bool, inner: httpcore.AsyncNetworkBackend | None = None
+        self,
+        *,
+        allow_private: bool,
+        inner: httpcore.AsyncNetworkBackend | None = None,
+        resolve: Mapping[str, str] | None = None,
     ) -> None:
         self.allow_private = allow_private
+        self.resolve = dict(resolve or {})
+        """Host -> IP answered before DNS (``FEDINET_RESOLVE``, for tests)."""
         self._inner = inner if inner is not None else httpcore.AnyIOBackend()
 
     async def connect_tcp(
@@ -193,7 +205,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         deadline = None if timeout is None else time.monotonic() + timeout
         try:
             with anyio.fail_after(timeout):
-                addresses = await _resolve(host, port)
+                addresses = await _resolve(host, port, self.resolve)
         except TimeoutError:
             raise httpcore.ConnectTimeout(f"resolving {host} timed out") from None
         except OSError as exc:
@@ -243,10 +255,11 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
         allow_private: bool,
         ssl_context: ssl.SSLContext | None = None,
         limits: httpx.Limits = httpx.Limits(),  # noqa: B008 - immutable
+        resolve: Mapping[str, str] | None = None,
     ) -> None:
         context = make_ssl_context() if ssl_context is None else ssl_context
         super().__init__(verify=context, limits=limits, trust_env=False)
-        self.backend = GuardedBackend(allow_private=allow_private)
+        self.backend = GuardedBackend(allow_private=allow_private, resolve=resolve)
         self._pool = httpcore.AsyncConnectionPool(
             ssl_context=context,
             max_connections=limits.max_connections,
@@ -276,6 +289,7 @@ def make_http_client(settings: Settings) -> httpx.AsyncClient:
     """
     transport = GuardedTransport(
         allow_private=settings.allow_private_networks,
+        resolve=dict(settings.resolve),
         limits=httpx.Limits(
             max_connections=100, max_keepalive_connections=32, keepalive_expiry=30.0
         ),

@@ -32,6 +32,7 @@ from fedinet.db.actors import get_actor_by_id
 from fedinet.db.instance import get_instance_setting
 from fedinet.db.types import Connection
 from fedinet.errors import NoteRefused, NotFound, PermissionDenied, RateLimited, ValidationError
+from fedinet.metrics import NOTE_REFUSALS
 from fedinet.models import Actor, Follow
 from fedinet.services import bridge
 from fedinet.services.note_rules import RecipientProfile, Refusal, check_note
@@ -52,6 +53,7 @@ __all__ = [
     "recipient_profile",
     "record_refusal",
     "reject_follow_request",
+    "remove_from_followers",
     "shared_ground",
     "unfollow",
 ]
@@ -241,6 +243,7 @@ async def _log_refusal(
 ) -> None:
     """Keep a refused request in the history: it counts toward the sending limits and
     the requester's track record."""
+    NOTE_REFUSALS.inc(refusal.reason)
     await notes_db.insert_request_note(
         conn,
         follower_id=follower.id,
@@ -713,3 +716,18 @@ async def create_connect_link(
         expires_at=now + timedelta(days=CONNECT_LINK_DAYS),
     )
     return link, f"{owner.url or owner.uri}?connect={link.code}"
+
+
+async def remove_from_followers(
+    conn: Connection, settings: Settings, account: Actor, follower: Actor
+) -> None:
+    """Make ``follower`` stop following ``account`` (Mastodon's ``remove_from_followers``):
+    the follow goes, ``account``'s posts leave a local follower's home feed, and a remote
+    follower's server is sent a Reject of the Follow, as Mastodon sends. Idempotent."""
+    async with conn.transaction():
+        current = await follows_db.get_follow(conn, follower.id, account.id)
+        if current is None or current.state != "accepted":
+            return
+        await follows_db.delete_follow(conn, follower.id, account.id)
+        await interactions_db.remove_from_home_feeds_of(conn, follower.id, account.id)
+        await _send_reject(conn, settings, account, follower, current.uri)

@@ -58,6 +58,7 @@ __all__ = [
     "exchange_code",
     "find_app_for_authorization",
     "has_scope",
+    "issue_member_token",
     "parse_scopes",
     "password_grant",
     "pkce_s256",
@@ -511,6 +512,14 @@ async def _issue(
         code_id=code_id,
     )
     return IssuedToken(access_token=access, refresh_token=refresh, token=token)
+
+
+async def issue_member_token(
+    db: Executor, app: OAuthApp, *, user_id: int, scopes: tuple[str, ...]
+) -> IssuedToken:
+    """A token of ``app`` for a member who just signed up through it (``POST
+    /api/v1/accounts``), with the scopes of the app token that asked."""
+    return await _issue(db, app, user_id=user_id, scopes=scopes)
 
 
 async def exchange_code(

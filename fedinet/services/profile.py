@@ -17,6 +17,7 @@ from fedinet.db import users as users_db
 from fedinet.db.types import Connection
 from fedinet.errors import ValidationError
 from fedinet.models import Actor, User
+from fedinet.services.media import media_url, store_image_file
 from fedinet.services.outbox import audience_inboxes, publish
 from fedinet.vocabulary import MOTIVE_KEYS, is_sensitive
 
@@ -56,6 +57,10 @@ class ProfileChange:
     follow_note_policy: str | None = None
     hide_collections: bool | None = None
     """Hide the followers and following lists (counts stay public)."""
+    avatar: bytes | None = None
+    """A new avatar image (PNG, JPEG, GIF or WebP, checked as media uploads are)."""
+    header: bytes | None = None
+    """A new header image."""
 
 
 def normalize_interests(values: Sequence[str]) -> list[str]:
@@ -134,6 +139,14 @@ async def update_profile(
         normalize_interests(change.interests) if change.interests is not None else actor.interests
     )
     policy = change.follow_note_policy or user.follow_note_policy
+    images: dict[str, str] = {}
+    for kind, data in (("avatar", change.avatar), ("header", change.header)):
+        if data is not None:
+            try:
+                name, _ = await store_image_file(settings, actor.id, data)
+            except ValidationError as exc:
+                raise ValidationError(exc.message, field=kind, reason=exc.reason) from None
+            images[kind] = media_url(settings, name)
     async with conn.transaction():
         updated = await actors_db.update_local_profile(
             conn,
@@ -159,8 +172,16 @@ async def update_profile(
             follow_note_policy=policy,
         )
         assert updated is not None
+        if images:
+            await actors_db.set_images(
+                conn,
+                updated.id,
+                avatar_url=images.get("avatar", updated.avatar_url),
+                header_url=images.get("header", updated.header_url),
+            )
         if change.hide_collections is not None:
             await actors_db.set_hide_collections(conn, updated.id, change.hide_collections)
+        if images or change.hide_collections is not None:
             refreshed = await actors_db.get_actor_by_id(conn, updated.id)
             assert refreshed is not None
             updated = refreshed

@@ -21,11 +21,14 @@ from fedinet.config import Settings
 from fedinet.db import actors as actors_db
 from fedinet.db import follows as follows_db
 from fedinet.db import interactions as interactions_db
+from fedinet.db import media as media_db
+from fedinet.db import notifications as notifications_db
 from fedinet.db import statuses as statuses_db
 from fedinet.db.ids import next_id
 from fedinet.db.types import Connection
 from fedinet.errors import NotFound, PermissionDenied, ValidationError
 from fedinet.models import Actor, Status
+from fedinet.services.media import attachment_json, media_for_status
 from fedinet.services.outbox import audience_inboxes, publish
 
 __all__ = [
@@ -49,8 +52,8 @@ VISIBILITIES = ("public", "unlisted", "private", "direct")
 MentionResolver = Callable[[str], Awaitable[Actor | None]]
 
 
-def _check_text(text: str, spoiler_text: str) -> None:
-    if not text.strip():
+def _check_text(text: str, spoiler_text: str, *, has_media: bool = False) -> None:
+    if not text.strip() and not has_media:
         raise ValidationError("the status is empty", field="status")
     if len(text) + len(spoiler_text) > MAX_CHARACTERS:
         raise ValidationError(
@@ -121,14 +124,16 @@ async def post_status(
     language: str | None = None,
     in_reply_to_id: int | None = None,
     addressed: Sequence[Actor] = (),
+    media_ids: Sequence[str] = (),
 ) -> Status:
     """Post a status. ``addressed`` are recipients named by the caller rather than by an
-    @mention the text parser must find (the system account's direct messages)."""
+    @mention the text parser must find (the system account's direct messages);
+    ``media_ids`` the author's unattached uploads to attach, in order."""
     if visibility not in VISIBILITIES:
         raise ValidationError(
             f"visibility must be one of {', '.join(VISIBILITIES)}", field="visibility"
         )
-    _check_text(text, spoiler_text)
+    _check_text(text, spoiler_text, has_media=bool(media_ids))
     parent: Status | None = None
     if in_reply_to_id is not None:
         parent = await statuses_db.get_status_by_id(conn, in_reply_to_id)
@@ -147,6 +152,7 @@ async def post_status(
         base_url=settings.url,
     )
     async with conn.transaction():
+        media = await media_for_status(conn, author.id, media_ids)
         status_id = await next_id(conn)
         status = await statuses_db.insert_status(
             conn,
@@ -164,7 +170,10 @@ async def post_status(
             summary=spoiler_text,
             sensitive=sensitive or bool(spoiler_text),
             language=language,
+            attachments=[attachment_json(settings, m) for m in media],
         )
+        if media:
+            await media_db.attach_media(conn, status.id, [m.id for m in media])
         await statuses_db.set_mentions(conn, status.id, [m.id for m in mentions])
         await statuses_db.set_tags(conn, status.id, tags)
         await interactions_db.add_to_home_feeds(
@@ -179,6 +188,8 @@ async def post_status(
                     from_actor_id=author.id,
                     status_id=status.id,
                 )
+        if visibility != "direct" and (parent is None or parent.actor_id == author.id):
+            await notifications_db.notify_subscribers(conn, status.id, author.id)
         note = await note_for(conn, settings, status, author)
         await publish(
             conn,
@@ -209,7 +220,8 @@ async def _own_status(conn: Connection, author: Actor, status_id: int) -> Status
     if status is None or status.deleted_at is not None:
         raise NotFound("this status does not exist")
     if status.actor_id != author.id:
-        raise PermissionDenied("this status is not yours")
+        # as Mastodon: someone else's status is not found among yours (404, not 403)
+        raise NotFound("this status does not exist")
     return status
 
 
@@ -228,10 +240,17 @@ async def edit_status(
     spoiler_text: str = "",
     sensitive: bool = False,
     language: str | None = None,
+    media_ids: Sequence[str] | None = None,
 ) -> Status:
-    _check_text(text, spoiler_text)
+    """Edit a status; ``media_ids`` (when given) become its attachments, in order."""
     async with conn.transaction():
         status = await _own_status(conn, author, status_id)
+        attachments = status.attachments
+        if media_ids is not None:
+            media = await media_for_status(conn, author.id, media_ids, status_id=status.id)
+            await media_db.set_status_media(conn, status.id, [m.id for m in media])
+            attachments = [attachment_json(settings, m) for m in media]
+        _check_text(text, spoiler_text, has_media=bool(attachments))
         mentions = await _mentioned_actors(conn, status)
         tags = extract_hashtags(text)
         content = text_to_html(
@@ -247,12 +266,13 @@ async def edit_status(
             summary=spoiler_text,
             sensitive=sensitive or bool(spoiler_text),
             language=language or status.language,
-            attachments=status.attachments,
+            attachments=attachments,
             raw=None,
             edited_at=datetime.now(UTC),
         )
         assert edited is not None
         await statuses_db.set_tags(conn, status.id, tags)
+        await notifications_db.notify_update(conn, status.id, author.id)
         note = await note_for(conn, settings, edited, author)
         await publish(
             conn,
@@ -278,6 +298,8 @@ async def delete_status(
         to, cc = addressing_for(status.visibility, _followers(author), [m.uri for m in mentions])
         inboxes = await _reach(conn, author, status, mentions)
         await statuses_db.mark_status_deleted(conn, status.id)
+        # Its uploads become free again, so that "delete and redraft" can reuse them.
+        await media_db.set_status_media(conn, status.id, [])
         await publish(
             conn,
             settings,

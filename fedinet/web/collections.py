@@ -11,6 +11,7 @@ from starlette.routing import BaseRoute, Route
 
 from fedinet.ap.context import context
 from fedinet.db import actors as actors_db
+from fedinet.db import bookmarks as bookmarks_db
 from fedinet.db import follows as follows_db
 from fedinet.db import statuses as statuses_db
 from fedinet.db.deliveries import get_activity_by_uri, list_outbox_activities
@@ -149,16 +150,26 @@ async def outbox(request: Request) -> Response:
 
 
 async def featured(request: Request) -> Response:
+    """The member's pinned statuses (public and unlisted ones only: the collection is
+    public), as embedded Notes, the latest pinned first."""
     await require_signed_fetch(request)
     actor = await _member(request)
     assert actor.featured_uri is not None
+    runtime = _runtime(request)
+    async with runtime.pool.acquire() as conn:
+        pinned = await bookmarks_db.list_pinned(conn, actor.id)
+        notes = [
+            await note_for(conn, runtime.settings, status, actor)
+            for status in pinned
+            if status.visibility in ("public", "unlisted")
+        ]
     return _json(
         {
             "@context": context(),
             "id": actor.featured_uri,
             "type": "OrderedCollection",
-            "totalItems": 0,
-            "orderedItems": [],
+            "totalItems": len(notes),
+            "orderedItems": notes,
         }
     )
 
@@ -252,6 +263,9 @@ routes: list[BaseRoute] = [
     Route("/users/{username}/collections/featured", featured, methods=["GET", "HEAD"]),
     Route("/users/{username}/collections/tags", featured_tags, methods=["GET", "HEAD"]),
     Route("/users/{username}/statuses/{status_id}", status_object, methods=["GET", "HEAD"]),
+    # the status's ``url`` (what clients show and people paste into search): the same
+    # object, so that another server resolving it by URL finds it (there is no HTML page)
+    Route("/@{username}/{status_id}", status_object, methods=["GET", "HEAD"]),
     Route("/activities/{activity_id}", activity_object, methods=["GET", "HEAD"]),
     Route(
         "/users/{username}/statuses/{status_id}/activity",

@@ -9,9 +9,12 @@ from starlette.responses import JSONResponse, Response
 
 from fedinet import errors
 
-__all__ = ["EXCEPTION_HANDLERS", "error_response", "status_for"]
+__all__ = ["ERROR_REASON", "EXCEPTION_HANDLERS", "error_response", "status_for"]
 
 log = logging.getLogger("fedinet.web")
+
+ERROR_REASON = "fedinet.error_reason"
+"""Scope key holding the ``reason`` of the error a request was answered with (metrics)."""
 
 # Most specific first: the first isinstance() match wins.
 _STATUS: tuple[tuple[type[errors.FedinetError], int], ...] = (
@@ -44,8 +47,18 @@ def error_response(exc: errors.FedinetError) -> JSONResponse:
     """Mastodon's error shape, with fedinet's machine-readable ``reason`` beside it."""
     status = status_for(exc)
     body: dict[str, object] = {"error": exc.message, "reason": exc.reason}
+    if status == 422:
+        # Mastodon's validation errors carry ``details``: per field, a code and a message
+        field = exc.field if isinstance(exc, errors.ValidationError) else None
+        body["details"] = (
+            {field: [{"error": f"ERR_{exc.reason.upper()}", "description": exc.message}]}
+            if field
+            else {}
+        )
     if isinstance(exc, errors.ValidationError) and exc.field:
         body["field"] = exc.field
+    if isinstance(exc, errors.ValidationError) and exc.details is not None:
+        body["details"] = exc.details
     if isinstance(exc, errors.NoteRefused):
         body["hint"] = exc.hint
     headers = {}
@@ -56,6 +69,7 @@ def error_response(exc: errors.FedinetError) -> JSONResponse:
 
 async def _handle_fedinet_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, errors.FedinetError)
+    request.scope[ERROR_REASON] = exc.reason
     if status_for(exc) >= 500:
         log.error("error path=%s reason=%s message=%s", request.url.path, exc.reason, exc)
     return error_response(exc)

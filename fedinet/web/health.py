@@ -1,4 +1,6 @@
-"""``GET /healthz``: 200 once the database answers."""
+"""``GET /healthz``: 200 once the database answers. ``GET /livez``: 200 while the
+process answers HTTP at all, database or not (for liveness probes: restarting a web
+process does not bring a lost database back)."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from starlette.responses import JSONResponse
 from fedinet import __version__
 from fedinet.db.health import ping
 
-__all__ = ["healthz"]
+__all__ = ["healthz", "livez"]
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -21,3 +23,7 @@ async def healthz(request: Request) -> JSONResponse:
             status_code=503,
         )
     return JSONResponse({"status": "ok", "database": "ok", "version": __version__})
+
+
+async def livez(request: Request) -> JSONResponse:
+    return JSONResponse({"status": "alive", "version": __version__})

@@ -175,17 +175,27 @@ def read_requests(path: Path) -> list[bytes]:
 
 
 def bare_app() -> Any:
-    """One POST route that reads the body and answers 202: the inbox minus its work."""
+    """One POST route that reads the body and answers 202 (the inbox minus its work) and
+    one GET route answering an empty JSON list (a timeline minus its work)."""
     from starlette.applications import Starlette
     from starlette.requests import Request
-    from starlette.responses import Response
+    from starlette.responses import JSONResponse, Response
     from starlette.routing import Route
 
     async def accept(request: Request) -> Response:
         await request.body()
         return Response(status_code=202)
 
-    return Starlette(routes=[Route("/inbox", accept, methods=["POST"])])
+    async def empty_list(request: Request) -> Response:
+        return JSONResponse([])
+
+    return Starlette(
+        routes=[
+            Route("/inbox", accept, methods=["POST"]),
+            # a GET answering JSON: the ceiling for read endpoints (bench_timeline)
+            Route("/api/v1/timelines/home", empty_list, methods=["GET"]),
+        ]
+    )
 
 
 def _serve_bare(port: int) -> None:
@@ -297,9 +307,10 @@ function done(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
     'BENCH_JSON {"requests": %d, "duration_us": %d, "bytes": %d, "connect": %d, ' ..
-    '"read": %d, "write": %d, "status": %d, "timeout": %d}\n',
+    '"read": %d, "write": %d, "status": %d, "timeout": %d, ' ..
+    '"p50_us": %d, "p99_us": %d, "max_us": %d}\n',
     summary.requests, summary.duration, summary.bytes, e.connect, e.read, e.write,
-    e.status, e.timeout))
+    e.status, e.timeout, latency:percentile(50), latency:percentile(99), latency.max))
 end
 """
 
@@ -316,6 +327,11 @@ class WrkResult:
     exhausted: bool
     other_cpu_s: float
     """CPU used meanwhile by everything else on the machine (other users' work)."""
+    p50_ms: float = float("nan")
+    p99_ms: float = float("nan")
+    """Closed-loop latency percentiles as wrk measured them (each connection waits for
+    its answer before sending again: the latency its ``connections`` clients see)."""
+    max_ms: float = float("nan")
 
     @property
     def wall_rate(self) -> float:
@@ -399,6 +415,9 @@ def run_wrk(
         postgres_cpu_s=None if pg0 is None or pg1 is None else pg1 - pg0,
         wrk_cpu_s=wrk_cpu,
         exhausted=not cycle and stats["requests"] >= _count_requests(requests_file) - connections,
+        p50_ms=stats["p50_us"] / 1000,
+        p99_ms=stats["p99_us"] / 1000,
+        max_ms=stats["max_us"] / 1000,
     )
 
 

@@ -23,6 +23,7 @@ from fedinet.db.deliveries import (
     mark_delivered,
     mark_failed,
     queue_stats,
+    release_deliveries,
     reschedule_deliveries,
     schedule_retry,
 )
@@ -260,6 +261,21 @@ async def test_marks_finish_rows_once(pool: Pool) -> None:
     assert rows[a.id].delivered_at is not None and rows[a.id].locked_until is None
     assert rows[b.id].state == "failed" and rows[b.id].last_status == 410
     assert await claim_deliveries(pool, limit=10, lease=LEASE) == []
+
+
+async def test_release_hands_claimed_rows_back_at_once(pool: Pool) -> None:
+    activity = await _activity(pool, await _actor_id(pool))
+    await enqueue_deliveries(pool, activity.id, ["https://a.example/1", "https://b.example/1"])
+    a, b = await claim_deliveries(pool, limit=10, lease=LEASE)
+    await mark_delivered(pool, [(b.id, 202)])
+    assert await release_deliveries(pool, [a.id, b.id]) == 1  # the delivered row stays
+    assert await release_deliveries(pool, []) == 0
+    row = await get_delivery(pool, a.id)
+    assert row is not None and row.locked_until is None and row.attempts == 0
+    delivered = await get_delivery(pool, b.id)
+    assert delivered is not None and delivered.state == "delivered"
+    (again,) = await claim_deliveries(pool, limit=10, lease=LEASE)  # no lease to wait out
+    assert again.id == a.id and again.attempts == 1
 
 
 async def test_queue_stats(pool: Pool) -> None:

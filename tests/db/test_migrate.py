@@ -36,7 +36,9 @@ def test_shipped_migrations_are_numbered_in_order() -> None:
     assert migrations, "fedinet ships at least one migration"
     versions = [m.version for m in migrations]
     assert versions == sorted(versions)
-    assert versions == list(range(1, len(versions) + 1))
+    # numbers are handed out to parallel branches, so gaps are allowed; repeats are not
+    assert len(set(versions)) == len(versions)
+    assert versions[0] == 1
     assert migrations[0].name == "0001_initial.sql"
 
 

@@ -39,8 +39,8 @@ DEPLOY = ROOT / "deploy"
 UNITS = ("fedinet-web.service", "fedinet-worker@.service")
 KUBERNETES_VERSIONS = ("1.33.0", "1.37.0")
 VENV_FEDINET = "/opt/fedinet/venv/bin/fedinet"
-# Settings fedinet does not read itself but deploy/ sets: uvicorn's trusted proxies.
-EXTRA_ENV = {"FORWARDED_ALLOW_IPS"}
+# Settings fedinet does not read itself but deploy/ sets.
+EXTRA_ENV: set[str] = set()
 
 
 def tool(name: str) -> str:
@@ -416,9 +416,17 @@ def test_kubernetes_resources_fit_together() -> None:
     web = pods["Deployment/fedinet-web"]
     (container,) = web["spec"]["containers"]
     assert container["args"][0] == "serve"
-    for probe in ("readinessProbe", "livenessProbe"):
-        assert container[probe]["httpGet"]["path"] == "/healthz"
-    assert pods["Deployment/fedinet-worker"]["spec"]["containers"][0]["args"] == ["worker"]
+    # ready while the database answers; alive while the process answers at all
+    assert container["readinessProbe"]["httpGet"]["path"] == "/healthz"
+    assert container["livenessProbe"]["httpGet"]["path"] == "/livez"
+    grace = int(resources["ConfigMap/fedinet"]["data"]["FEDINET_SHUTDOWN_GRACE"])
+    for name in ("Deployment/fedinet-web", "Deployment/fedinet-worker"):
+        assert grace < pods[name]["spec"].get("terminationGracePeriodSeconds", 30), name
+    (worker,) = pods["Deployment/fedinet-worker"]["spec"]["containers"]
+    assert worker["args"][0] == "worker"
+    assert worker["livenessProbe"]["httpGet"] == {"path": "/livez", "port": "metrics"}
+    ports = {port["name"]: port["containerPort"] for port in worker["ports"]}
+    assert str(ports["metrics"]) == worker["args"][worker["args"].index("--metrics-port") + 1]
     assert pods["Job/fedinet-migrate"]["spec"]["containers"][0]["args"] == ["migrate"]
 
     hpa = resources["HorizontalPodAutoscaler/fedinet-web"]["spec"]

@@ -176,6 +176,27 @@ async def test_some_addresses_are_refused_even_with_private_networks(ip: str) ->
             await client.get(_url_for(ip))
 
 
+async def test_resolve_overrides_answer_before_dns_and_are_still_vetted() -> None:
+    """FEDINET_RESOLVE (tests): the mapped address is used, and judged like DNS's."""
+    hits: list[str] = []
+    async with serve(recording_app(hits)) as base:
+        port = base.rsplit(":", 1)[1]
+        url = f"http://peer.fedinet.test:{port}/mapped"
+        overrides = {"peer.fedinet.test": "127.0.0.1"}
+        allowed = httpx.AsyncClient(
+            transport=GuardedTransport(allow_private=True, resolve=overrides)
+        )
+        async with allowed:
+            assert (await allowed.get(url)).status_code == 200
+        refused = httpx.AsyncClient(
+            transport=GuardedTransport(allow_private=False, resolve=overrides)
+        )
+        async with refused:
+            with pytest.raises(UnsafeAddress, match=r"peer\.fedinet\.test \(127\.0\.0\.1\)"):
+                await refused.get(url)
+    assert hits == ["/mapped"]
+
+
 async def test_an_unresolvable_host_is_a_connect_error() -> None:
     async with guarded_client(allow_private=False) as client:
         with pytest.raises(httpx.ConnectError):

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -54,10 +55,8 @@ class Member:
         return f"{self.instance.url}/users/{self.username}"
 
     def api(self) -> httpx.Client:
-        return httpx.Client(
-            base_url=self.instance.url,
-            headers={"Authorization": f"Bearer {self.token}"},
-            timeout=30,
+        return self.instance.http(
+            base_url=self.instance.url, headers={"Authorization": f"Bearer {self.token}"}
         )
 
     def get(self, path: str, **params: Any) -> Any:
@@ -103,7 +102,16 @@ class Instance:
     workdir: Path
     env_extra: Mapping[str, str] = field(default_factory=dict)
     server: ServerProcess | None = None
+    port: int | None = None
+    """The port ``fedinet serve`` listens on (default: a free one)."""
+    public_url: str | None = None
+    """Where members reach the instance (behind a proxy), if not the server itself."""
+    transport: httpx.BaseTransport | None = None
+    """How the tests' HTTP clients connect (e.g. resolving names, trusting a test CA)."""
     _client: tuple[str, str] | None = None
+
+    def http(self, **options: Any) -> httpx.Client:
+        return httpx.Client(transport=self.transport, timeout=30, **options)
 
     def start(self) -> Instance:
         if self.server is None:
@@ -113,7 +121,7 @@ class Instance:
                 "FEDINET_ALLOW_PRIVATE_NETWORKS": "true",
                 **self.env_extra,
             }
-            self.server = ServerProcess(env, log=self.workdir / "serve.log")
+            self.server = ServerProcess(env, port=self.port, log=self.workdir / "serve.log")
         self.server.start()
         return self
 
@@ -123,27 +131,29 @@ class Instance:
 
     @property
     def url(self) -> str:
+        if self.public_url is not None:
+            return self.public_url
         assert self.server is not None
         return self.server.url
 
     @property
     def domain(self) -> str:
-        return self.url.removeprefix("http://")
+        return urlsplit(self.url).netloc
 
     def log(self) -> str:
         return self.server.log() if self.server else ""
 
     def _app(self) -> tuple[str, str]:
         if self._client is None:
-            response = httpx.post(
-                f"{self.url}/api/v1/apps",
-                data={
-                    "client_name": "fedinet tests",
-                    "redirect_uris": "urn:ietf:wg:oauth:2.0:oob",
-                    "scopes": "read write follow",
-                },
-                timeout=30,
-            )
+            with self.http() as http:
+                response = http.post(
+                    f"{self.url}/api/v1/apps",
+                    data={
+                        "client_name": "fedinet tests",
+                        "redirect_uris": "urn:ietf:wg:oauth:2.0:oob",
+                        "scopes": "read write follow",
+                    },
+                )
             assert response.status_code == 200, response.text
             self._client = (response.json()["client_id"], response.json()["client_secret"])
         return self._client
@@ -164,25 +174,24 @@ class Instance:
         )
         assert made.returncode == 0, made.stderr
         client_id, client_secret = self._app()
-        response = httpx.post(
-            f"{self.url}/oauth/token",
-            data={
-                "grant_type": "password",
-                "client_id": client_id,
-                "client_secret": client_secret,
-                "username": f"{username}@example.org",
-                "password": PASSWORD,
-                "scope": "read write follow",
-            },
-            timeout=30,
-        )
-        assert response.status_code == 200, response.text
-        token = response.json()["access_token"]
-        me = httpx.get(
-            f"{self.url}/api/v1/accounts/verify_credentials",
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=30,
-        ).json()
+        with self.http() as http:
+            response = http.post(
+                f"{self.url}/oauth/token",
+                data={
+                    "grant_type": "password",
+                    "client_id": client_id,
+                    "client_secret": client_secret,
+                    "username": f"{username}@example.org",
+                    "password": PASSWORD,
+                    "scope": "read write follow",
+                },
+            )
+            assert response.status_code == 200, response.text
+            token = response.json()["access_token"]
+            me = http.get(
+                f"{self.url}/api/v1/accounts/verify_credentials",
+                headers={"Authorization": f"Bearer {token}"},
+            ).json()
         return Member(self, username, token, me["id"])
 
 

@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import httpx
@@ -96,11 +96,14 @@ class ServerProcess:
             self.stop()
 
 
-def start_worker(env: Mapping[str, str], *, log: Path) -> subprocess.Popen[bytes]:
-    """``fedinet worker`` in a child process (stop it with ``.terminate()`` or ``.kill()``)."""
+def start_worker(
+    env: Mapping[str, str], *, log: Path, args: Sequence[str] = ()
+) -> subprocess.Popen[bytes]:
+    """``fedinet worker ARGS`` in a child process (stop it with ``.terminate()`` or
+    ``.kill()``)."""
     with open(log, "ab") as out:
         return subprocess.Popen(
-            [sys.executable, "-m", "fedinet", "worker"],
+            [sys.executable, "-m", "fedinet", "worker", *args],
             env=_env(env),
             stdout=out,
             stderr=subprocess.STDOUT,

@@ -18,3 +18,14 @@ async def test_healthz_is_503_when_database_is_down(
     response = await client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["status"] == "unavailable"
+
+
+async def test_livez_answers_without_the_database(
+    client: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    assert (await client.get("/livez")).json() == {"status": "alive", "version": "0.1.0"}
+    await runtime.pool.close()
+    assert (await client.get("/healthz")).status_code == 503
+    response = await client.get("/livez")
+    assert response.status_code == 200
+    assert response.json()["status"] == "alive"

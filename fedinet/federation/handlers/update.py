@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from fedinet.ap.actors import ap_to_actor
+from fedinet.db import notifications as notifications_db
 from fedinet.db import statuses as statuses_db
 from fedinet.db.inbox import InboxItem
 from fedinet.errors import ActorMismatch, BadActivity
@@ -56,6 +57,7 @@ async def handle_update(runtime: Runtime, item: InboxItem) -> None:
             edited_at=note.updated or datetime.now(UTC),
         )
         await statuses_db.set_tags(conn, status.id, list(note.hashtags))
+        await notifications_db.notify_update(conn, status.id, actor.id)
         # Like Mastodon: whom the new version mentions is added; earlier mentions stay.
         previous = await statuses_db.list_mentioned_actor_ids(conn, status.id)
         mentioned = await known_actors(conn, note.mentions)

@@ -83,7 +83,9 @@ async def authenticate(request: Request) -> Credentials | None:
             raise Unauthorized("The access token is invalid", reason="invalid_token")
         return None
     runtime: Runtime = request.app.state.runtime
-    credentials = await oauth.authenticate_token(runtime.pool, token)
+    # one connection for the token's few lookups (each pool round trip costs a reset)
+    async with runtime.pool.acquire() as conn:
+        credentials = await oauth.authenticate_token(conn, token)
     setattr(request.state, _STATE_KEY, credentials)
     return credentials
 

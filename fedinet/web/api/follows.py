@@ -13,6 +13,7 @@ from fedinet.db import actors as actors_db
 from fedinet.db import counts as counts_db
 from fedinet.db import follows as follows_db
 from fedinet.db import notes as notes_db
+from fedinet.db import notifications as notifications_db
 from fedinet.db.types import Connection
 from fedinet.errors import NotFound
 from fedinet.models import Actor
@@ -46,7 +47,8 @@ async def follow(request: Request) -> Response:
     me = await require_scope(request, "write:follows", "follow")
     runtime = _runtime(request)
     target = await account_by_id(runtime, request.path_params["id"])
-    params = await read_params(request)  # reblogs, notify, languages: accepted, not used yet
+    params = await read_params(request)  # reblogs, languages: accepted, not used yet
+    notify = first(params, "notify")
     intent = follows.FollowIntent(
         note=first(params, "note") or "",
         motive=first(params, "motive") or None,
@@ -54,6 +56,10 @@ async def follow(request: Request) -> Response:
     )
     async with runtime.pool.acquire() as conn:
         await follows.follow(conn, runtime.settings, me.actor, target, intent)
+        if notify is not None:
+            await notifications_db.set_subscription(
+                conn, me.actor.id, target.id, notify.lower() in ("1", "true", "t", "on", "yes")
+            )
     return await _relationship(runtime, me.actor, target)
 
 

@@ -41,20 +41,8 @@ __all__ = [
 MASTODON_VERSION: Final = f"4.3.0 (compatible; fedinet {__version__})"
 API_VERSIONS: Final = {"mastodon": 2}
 THUMBNAIL_PATH: Final = "/instance/thumbnail.png"
-_MIME_TYPES: Final = [
-    "image/jpeg",
-    "image/png",
-    "image/gif",
-    "image/webp",
-    "image/avif",
-    "video/webm",
-    "video/mp4",
-    "video/quicktime",
-    "audio/mpeg",
-    "audio/ogg",
-    "audio/wav",
-    "audio/mp4",
-]
+# What the media endpoints accept (fedinet.services.media sniffs these four).
+_MIME_TYPES: Final = ["image/jpeg", "image/png", "image/gif", "image/webp"]
 LIMITS: Final[dict[str, dict[str, Any]]] = {
     "accounts": {
         "max_featured_tags": 10,
@@ -141,6 +129,11 @@ async def _common(db: Executor, settings: Settings) -> dict[str, Any]:
     }
 
 
+def _media_limits(settings: Settings) -> dict[str, Any]:
+    """The media limits, with the upload size this instance is configured for."""
+    return {**LIMITS["media_attachments"], "image_size_limit": settings.media_max_bytes}
+
+
 def _streaming_url(settings: Settings) -> str:
     return ("wss://" if settings.scheme == "https" else "ws://") + settings.domain
 
@@ -172,7 +165,7 @@ async def instance_v1(request: Request) -> Response:
             "accounts": {"max_featured_tags": LIMITS["accounts"]["max_featured_tags"]},
             "statuses": LIMITS["statuses"],
             "media_attachments": {
-                k: v for k, v in LIMITS["media_attachments"].items() if k != "description_limit"
+                k: v for k, v in _media_limits(settings).items() if k != "description_limit"
             },
             "polls": LIMITS["polls"],
         },
@@ -208,6 +201,7 @@ async def instance_v2(request: Request) -> Response:
             },
             "vapid": {"public_key": ""},
             **LIMITS,
+            "media_attachments": _media_limits(settings),
             "translation": {"enabled": False},
             "limited_federation": False,
         },

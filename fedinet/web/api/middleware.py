@@ -3,8 +3,8 @@
 **Trailing slashes.** ``/api/v1/instance/`` is served as ``/api/v1/instance`` (Mastodon.py
 asks for the former), by rewriting the path, not by redirecting.
 
-**Rate limits**, as Mastodon's (rack-attack) in fixed windows of five minutes aligned to
-the clock:
+**Rate limits**, as Mastodon's (rack-attack) in fixed windows aligned to the clock (five
+minutes, thirty for sign-ups and uploads):
 
 =============  =====  ================================================================
 bucket         limit  applies to
@@ -13,6 +13,9 @@ token          300    each bearer token (by its SHA-256), ``/api/`` and ``/oauth
 ip             300    each client address, requests without a token
 ip-total       7500   each client address, every ``/api/`` and ``/oauth/`` request
 login          25     each client address, ``POST /oauth/token`` and ``/oauth/authorize``
+sign-up        5      each client address, ``POST /api/v1/accounts``, per 30 minutes
+media          30     each bearer token, ``POST /api/v1/media`` and ``/api/v2/media``, per
+                      30 minutes
 =============  =====  ================================================================
 
 Every answer carries ``X-RateLimit-Limit``, ``X-RateLimit-Remaining`` and
@@ -49,6 +52,8 @@ __all__ = [
 
 _PREFIXES: Final = ("/api/", "/oauth/")
 _LOGIN_PATHS: Final = ("/oauth/token", "/oauth/authorize")
+_SIGN_UP_PATH: Final = "/api/v1/accounts"
+_MEDIA_PATHS: Final = ("/api/v1/media", "/api/v2/media")
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +68,8 @@ DEFAULT_LIMITS: Final[dict[str, Limit]] = {
     "ip": Limit(300, 300),
     "ip-total": Limit(7500, 300),
     "login": Limit(25, 300),
+    "sign-up": Limit(5, 1800),
+    "media": Limit(30, 1800),
 }
 
 
@@ -136,6 +143,10 @@ class ApiRateLimitMiddleware:
         hits.append(("token", token) if token is not None else ("ip", ip))
         if scope["method"] == "POST" and scope["path"].rstrip("/") in _LOGIN_PATHS:
             hits.append(("login", ip))
+        if scope["method"] == "POST" and scope["path"].rstrip("/") == _SIGN_UP_PATH:
+            hits.append(("sign-up", ip))
+        if scope["method"] == "POST" and scope["path"].rstrip("/") in _MEDIA_PATHS:
+            hits.append(("media", token or ip))
         return [self.limiters[name].hit(key) for name, key in hits if name in self.limiters]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

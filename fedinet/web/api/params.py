@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 from typing import Any, Final
 
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
 from fedinet.errors import ValidationError
 
-__all__ = ["MAX_FORM_BODY", "Params", "first", "read_params"]
+__all__ = ["MAX_FORM_BODY", "Params", "add_param", "first", "many", "read_params"]
 
 MAX_FORM_BODY: Final = 64 * 1024
 _MAX_FIELDS: Final = 200
@@ -48,9 +49,11 @@ async def read_params(request: Request) -> Params:
     params: Params = {}
     for key, value in request.query_params.multi_items():
         _add(params, key, value)
-    if request.method in ("GET", "HEAD"):
-        return params
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    # Rails reads a JSON body on GET too, and Mastodon.py sends some GET parameters so
+    # (familiar_followers); forms on GET are not read.
+    if request.method in ("GET", "HEAD") and content_type != "application/json":
+        return params
     if content_type == "application/json":
         body = await request.body()
         if len(body) > MAX_FORM_BODY:
@@ -69,11 +72,28 @@ async def read_params(request: Request) -> Params:
                 params[str(key).removesuffix("[]")] = decoded
         return params
     if content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        async with request.form(max_files=0, max_fields=_MAX_FIELDS) as form:
-            for key, item in form.multi_items():
-                if isinstance(item, str):
-                    _add(params, key, item)
+        try:
+            async with request.form(max_files=0, max_fields=_MAX_FIELDS) as form:
+                for key, item in form.multi_items():
+                    if isinstance(item, str):
+                        _add(params, key, item)
+        except HTTPException as exc:  # starlette's answer to a form it cannot read
+            # a file where none is taken, too many fields, a broken multipart body: the
+            # client sent something this endpoint cannot use, which Mastodon calls a 422
+            raise ValidationError(f"the form could not be read: {exc.detail}") from None
     return params
+
+
+add_param = _add
+"""Add ``key=value`` as :func:`read_params` does (``name[]`` collects a list)."""
+
+
+def many(params: Params, key: str) -> list[str]:
+    """The values of a repeatable parameter (``key[]``, or ``key`` given once)."""
+    value = params.get(key)
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else list(value)
 
 
 def first(params: Params, key: str) -> str | None:

@@ -1,5 +1,5 @@
-"""``PATCH /api/v1/accounts/update_credentials``: profile, motives, interests, region and
-the follow-note policy."""
+"""``PATCH /api/v1/accounts/update_credentials``: profile, motives, interests, region,
+the follow-note policy, and (multipart) ``avatar`` and ``header`` images."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from fedinet.runtime import Runtime
 from fedinet.services.profile import ProfileChange, update_profile
 from fedinet.web.api.auth import require_scope
 from fedinet.web.api.entities import credential_account_to_mastodon
-from fedinet.web.api.params import Params, first, read_params
+from fedinet.web.api.media import limit_uploads, read_upload
+from fedinet.web.api.params import Params, first
 
 __all__ = ["routes"]
 
@@ -45,7 +46,7 @@ def _list(params: Params, name: str) -> list[str] | None:
 async def update_credentials(request: Request) -> Response:
     me = await require_scope(request, "write:accounts")
     runtime: Runtime = request.app.state.runtime
-    params = await read_params(request)
+    params, files = await read_upload(request, runtime.settings, ("avatar", "header"))
     change = ProfileChange(
         display_name=first(params, "display_name"),
         bio=first(params, "note"),
@@ -57,6 +58,8 @@ async def update_credentials(request: Request) -> Response:
         region=first(params, "region"),
         follow_note_policy=first(params, "follow_note_policy"),
         hide_collections=_flag(params, "hide_collections"),
+        avatar=files.get("avatar"),
+        header=files.get("header"),
     )
     async with runtime.pool.acquire() as conn:
         actor, user = await update_profile(conn, runtime.settings, me.actor, me.user, change)
@@ -74,5 +77,8 @@ async def update_credentials(request: Request) -> Response:
 
 
 routes: list[BaseRoute] = [
-    Route("/api/v1/accounts/update_credentials", update_credentials, methods=["PATCH"]),
+    limit_uploads(
+        Route("/api/v1/accounts/update_credentials", update_credentials, methods=["PATCH"]),
+        files=2,
+    ),
 ]

@@ -13,9 +13,9 @@ from fedinet.errors import NotFound, ValidationError
 from fedinet.federation.lookup import resolve_acct
 from fedinet.models import Actor, Status
 from fedinet.runtime import Runtime
-from fedinet.services import statuses
+from fedinet.services import idempotency, statuses
 from fedinet.web.api.auth import optional_user, require_scope
-from fedinet.web.api.params import first, read_params
+from fedinet.web.api.params import first, many, read_params
 from fedinet.web.api.render import status_json
 
 __all__ = ["routes"]
@@ -58,17 +58,24 @@ async def create_status(request: Request) -> Response:
         return await resolve_acct(runtime, acct, resolve=True)
 
     async with runtime.pool.acquire() as conn:
-        status = await statuses.post_status(
-            conn,
-            runtime.settings,
-            me.actor,
-            text=text,
-            resolve=resolve,
-            visibility=first(params, "visibility") or "public",
-            spoiler_text=first(params, "spoiler_text") or "",
-            sensitive=_flag(first(params, "sensitive")),
-            language=first(params, "language") or None,
-            in_reply_to_id=int(reply_to) if reply_to else None,
+
+        async def post() -> Status:
+            return await statuses.post_status(
+                conn,
+                runtime.settings,
+                me.actor,
+                text=text,
+                resolve=resolve,
+                visibility=first(params, "visibility") or "public",
+                spoiler_text=first(params, "spoiler_text") or "",
+                sensitive=_flag(first(params, "sensitive")),
+                language=first(params, "language") or None,
+                in_reply_to_id=int(reply_to) if reply_to else None,
+                media_ids=many(params, "media_ids"),
+            )
+
+        status = await idempotency.post_once(
+            conn, me.credentials.token.id, request.headers.get("idempotency-key"), post
         )
         return JSONResponse(await status_json(conn, runtime.settings, status, me.actor))
 
@@ -95,6 +102,7 @@ async def edit_status(request: Request) -> Response:
             spoiler_text=first(params, "spoiler_text") or "",
             sensitive=_flag(first(params, "sensitive")),
             language=first(params, "language") or None,
+            media_ids=many(params, "media_ids") if "media_ids" in params else None,
         )
         return JSONResponse(await status_json(conn, runtime.settings, status, me.actor))
 

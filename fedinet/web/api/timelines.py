@@ -1,4 +1,4 @@
-"""Timelines: home (fan-out on write) and public."""
+"""Timelines: home (fan-out on write), public, a hashtag's and a list's."""
 
 from __future__ import annotations
 
@@ -6,10 +6,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from fedinet.ap.sanitize import normalize_hashtag
+from fedinet.db import statuses as statuses_db
 from fedinet.db import timelines as timelines_db
 from fedinet.runtime import Runtime
+from fedinet.services import lists
+from fedinet.web.api.args import path_id, string_list
 from fedinet.web.api.auth import optional_user, require_scope
 from fedinet.web.api.pagination import parse_page, set_link_header
+from fedinet.web.api.params import Params, read_params
 from fedinet.web.api.render import statuses_json
 
 __all__ = ["routes"]
@@ -28,16 +33,19 @@ async def home(request: Request) -> Response:
     me = await require_scope(request, "read:statuses")
     runtime = _runtime(request)
     page = parse_page(request.query_params)
-    rows = await timelines_db.home_timeline(
-        runtime.pool,
-        me.actor.id,
-        limit=page.limit,
-        max_id=page.max_id,
-        since_id=page.since_id,
-        min_id=page.min_id,
-    )
-    rows = page.newest_first(rows, key=lambda s: s.id)
-    response = JSONResponse(await statuses_json(runtime.pool, runtime.settings, rows, me.actor))
+    # one connection for the page and what it shows (each pool round trip costs a reset)
+    async with runtime.pool.acquire() as conn:
+        rows = await timelines_db.home_timeline(
+            conn,
+            me.actor.id,
+            limit=page.limit,
+            max_id=page.max_id,
+            since_id=page.since_id,
+            min_id=page.min_id,
+        )
+        rows = page.newest_first(rows, key=lambda s: s.id)
+        shown = await statuses_json(conn, runtime.settings, rows, me.actor, context="home")
+    response = JSONResponse(shown)
     set_link_header(response, request, page, [s.id for s in rows])
     return response
 
@@ -47,18 +55,86 @@ async def public(request: Request) -> Response:
     runtime = _runtime(request)
     page = parse_page(request.query_params)
     local, remote = _flag(request, "local"), _flag(request, "remote")
-    rows = await timelines_db.public_timeline(
+    viewer = me.actor if me else None
+    async with runtime.pool.acquire() as conn:
+        rows = await timelines_db.public_timeline(
+            conn,
+            local_only=local and not remote,
+            remote_only=remote and not local,
+            limit=page.limit,
+            viewer_id=viewer.id if viewer else None,
+            max_id=page.max_id,
+            since_id=page.since_id,
+            min_id=page.min_id,
+        )
+        rows = page.newest_first(rows, key=lambda s: s.id)
+        shown = await statuses_json(conn, runtime.settings, rows, viewer, context="public")
+    response = JSONResponse(shown)
+    set_link_header(response, request, page, [s.id for s in rows])
+    return response
+
+
+def _tags(params: Params, key: str) -> list[str]:
+    return [t for t in (normalize_hashtag(v.lstrip("#")) for v in string_list(params, key)) if t]
+
+
+async def tag(request: Request) -> Response:
+    me = await optional_user(request, "read:statuses")
+    runtime = _runtime(request)
+    page = parse_page(request.query_params)
+    params = await read_params(request)
+    name = normalize_hashtag(request.path_params["hashtag"].lstrip("#"))
+    local, remote = _flag(request, "local"), _flag(request, "remote")
+    viewer = me.actor if me else None
+    if not name:
+        return JSONResponse([])
+    rows = await timelines_db.tag_timeline(
         runtime.pool,
+        [name, *_tags(params, "any")],
+        limit=page.limit,
         local_only=local and not remote,
         remote_only=remote and not local,
-        limit=page.limit,
+        only_media=_flag(request, "only_media"),
+        none_tags=_tags(params, "none"),
+        viewer_id=viewer.id if viewer else None,
         max_id=page.max_id,
         since_id=page.since_id,
         min_id=page.min_id,
     )
+    wanted_all = _tags(params, "all")
+    if wanted_all:
+        async with runtime.pool.acquire() as conn:
+            kept = []
+            for status in rows:
+                tags = set(await statuses_db.list_status_tags(conn, status.id))
+                if all(t in tags for t in wanted_all):
+                    kept.append(status)
+            rows = kept
     rows = page.newest_first(rows, key=lambda s: s.id)
-    viewer = me.actor if me else None
-    response = JSONResponse(await statuses_json(runtime.pool, runtime.settings, rows, viewer))
+    response = JSONResponse(
+        await statuses_json(runtime.pool, runtime.settings, rows, viewer, context="public")
+    )
+    set_link_header(response, request, page, [s.id for s in rows])
+    return response
+
+
+async def list_timeline(request: Request) -> Response:
+    me = await require_scope(request, "read:lists")
+    runtime = _runtime(request)
+    page = parse_page(request.query_params)
+    async with runtime.pool.acquire() as conn:
+        found = await lists.own_list(conn, me.actor, path_id(request))
+        rows = await timelines_db.list_timeline(
+            conn,
+            found.id,
+            limit=page.limit,
+            max_id=page.max_id,
+            since_id=page.since_id,
+            min_id=page.min_id,
+        )
+        rows = page.newest_first(rows, key=lambda s: s.id)
+        body = await statuses_json(conn, runtime.settings, rows, me.actor, context="home")
+    response = JSONResponse(body)
     set_link_header(response, request, page, [s.id for s in rows])
     return response
 
@@ -66,4 +142,6 @@ async def public(request: Request) -> Response:
 routes: list[BaseRoute] = [
     Route("/api/v1/timelines/home", home, methods=["GET"]),
     Route("/api/v1/timelines/public", public, methods=["GET"]),
+    Route("/api/v1/timelines/tag/{hashtag}", tag, methods=["GET"]),
+    Route("/api/v1/timelines/list/{id}", list_timeline, methods=["GET"]),
 ]

@@ -90,6 +90,10 @@ def server_url(
         env=env,
     )
     assert made.returncode == 0, made.stderr
+    made = run_cli(
+        "admin", "create-user", "bob", "--email", "bob@example.org", "--password", PASSWORD, env=env
+    )
+    assert made.returncode == 0, made.stderr
     settings = Settings(
         url=url,
         database_url=database_url,
@@ -200,3 +204,88 @@ def test_authorization_code_flow(server_url: str, tmp_path: Path) -> None:
         Mastodon(client_id=client_id, client_secret=client_secret, api_base_url=server_url).log_in(
             code=query["code"][0], redirect_uri=REDIRECT, scopes=["read"], allow_http=True
         )
+
+
+def _logged_in(url: str, path: Path, email: str) -> Mastodon:
+    client_id, client_secret = new_app(url, path)
+    mastodon = Mastodon(
+        client_id=client_id,
+        client_secret=client_secret,
+        api_base_url=url,
+        version_check_mode="created",
+    )
+    mastodon.log_in(email, PASSWORD, scopes=SCOPES, allow_http=True)
+    return mastodon
+
+
+def test_notifications_bookmarks_lists_filters_markers(server_url: str, tmp_path: Path) -> None:
+    alice = _logged_in(server_url, tmp_path / "a.secret", "alice@example.org")
+    bob = _logged_in(server_url, tmp_path / "b.secret", "bob@example.org")
+    # bob takes follows without a note or approval (fedinet's extension, over plain HTTP)
+    opened = httpx.patch(
+        f"{server_url}/api/v1/accounts/update_credentials",
+        headers={"Authorization": f"Bearer {bob.access_token}"},
+        data={"follow_note_policy": "open", "locked": "false"},
+    )
+    assert opened.status_code == 200, opened.text
+    me, him = alice.me(), bob.me()
+
+    hello = alice.status_post("hello from alice")
+    bob.status_post(f"@alice hi there {time.time()}")
+    bob.status_favourite(hello)
+    bob.status_reblog(hello)
+
+    notifications = alice.notifications(types=["mention", "favourite"])
+    assert [n.type for n in notifications] == ["favourite", "mention"]
+    assert all(n.account.id == him.id for n in notifications)
+    assert notifications[0].status.id == hello.id
+    assert [n.type for n in alice.notifications(exclude_types=["mention", "favourite"])][:1] == [
+        "reblog"
+    ]
+    one = alice.notifications(id=notifications[0].id)
+    assert one.id == notifications[0].id
+    alice.notifications_dismiss(notifications[0])
+    assert notifications[0].id not in [n.id for n in alice.notifications()]
+
+    marked = alice.markers_set(["notifications"], [notifications[1].id])
+    assert marked.notifications.last_read_id == notifications[1].id
+    assert (
+        alice.markers_get(["notifications"]).notifications.version == marked.notifications.version
+    )
+
+    assert alice.status_bookmark(hello).bookmarked is True
+    assert [s.id for s in alice.bookmarks()] == [hello.id]
+    alice.status_unbookmark(hello)
+    assert alice.bookmarks() == []
+
+    alice.account_follow(him)
+    assert alice.account_relationships(him)[0].following is True
+    friends = alice.list_create("Friends")
+    alice.list_accounts_add(friends, [him])
+    assert [a.id for a in alice.list_accounts(friends)] == [him.id]
+    bob_post = bob.status_post("for my list readers")
+    assert bob_post.id in [s.id for s in alice.timeline_list(friends)]
+    assert [item.title for item in alice.lists()] == ["Friends"]
+    alice.list_update(friends, "Close friends")
+    assert alice.list(friends).title == "Close friends"
+    alice.list_accounts_delete(friends, [him])
+    assert alice.list_accounts(friends) == []
+    alice.list_delete(friends)
+    assert alice.lists() == []
+
+    made = alice.create_filter_v2(
+        "Lists", ["home"], "warn", keywords_attributes=[{"keyword": "list", "whole_word": True}]
+    )
+    assert [k.keyword for k in made.keywords] == ["list"]
+    alice.add_filter_keyword_v2(made, "readers")
+    home = alice.timeline_home()
+    flagged = next(s for s in home if s.id == bob_post.id)
+    assert flagged.filtered[0].filter.id == made.id
+    assert sorted(flagged.filtered[0].keyword_matches) == ["list", "readers"]
+    assert [f.phrase for f in alice.filters()] == ["list", "readers"]
+    alice.delete_filter_v2(made)
+    assert alice.filters_v2() == []
+
+    alice.notifications_clear()
+    assert alice.notifications() == []
+    assert me.username == "alice"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
@@ -13,6 +14,9 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from fedinet.app import create_app
+from fedinet.config import Settings, load_settings
+from fedinet.runtime import Runtime
 from fedinet.web.api.middleware import ApiRateLimitMiddleware, ApiTrailingSlashMiddleware, Limit
 
 
@@ -112,3 +116,18 @@ async def test_real_app_sends_rate_limit_headers(client: httpx.AsyncClient) -> N
     response = await client.get("/api/v1/instance")
     assert response.headers["x-ratelimit-limit"] == "300"
     assert response.headers["x-ratelimit-remaining"] == "299"
+
+
+async def test_rate_limits_can_be_turned_off_for_load_tests(
+    settings: Settings, runtime: Runtime
+) -> None:
+    app = create_app(dataclasses.replace(settings, api_rate_limits=False), runtime=runtime)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url=settings.url) as http:
+        response = await http.get("/api/v1/instance")
+    assert response.status_code == 200
+    assert "x-ratelimit-limit" not in response.headers
+    assert settings.api_rate_limits  # on unless turned off
+    assert not load_settings(
+        {"FEDINET_API_RATE_LIMITS": "false", "FEDINET_DATA_DIR": str(settings.data_dir)}
+    ).api_rate_limits
