@@ -48,6 +48,19 @@ ENV_VARS: dict[str, tuple[str, str]] = {
         "30",
         "First wait before retrying a failed delivery; it doubles on each attempt.",
     ),
+    "FEDINET_DELIVERY_RETENTION_DAYS": (
+        "14",
+        "`fedinet admin cleanup` deletes delivered and failed delivery rows older than this.",
+    ),
+    "FEDINET_INBOX_RETENTION_DAYS": (
+        "7",
+        "`fedinet admin cleanup` deletes processed inbox activities older than this.",
+    ),
+    "FEDINET_REMOTE_CONTENT_DAYS": (
+        "90",
+        "`fedinet admin cleanup` deletes remote posts older than this that no member "
+        "touched (favourite, boost, reply, mention); 0 keeps them forever.",
+    ),
 }
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -71,6 +84,10 @@ class Settings:
     """Seconds a claimed delivery stays leased to its worker."""
     delivery_retry_base: float = 30.0
     """Seconds before the first retry of a failed delivery (doubling after)."""
+    delivery_retention_days: int = 14
+    inbox_retention_days: int = 7
+    remote_content_days: int = 90
+    """0: remote posts are kept forever."""
 
     @property
     def domain(self) -> str:
@@ -104,6 +121,19 @@ def _seconds(env: Mapping[str, str], name: str, default: float, minimum: float) 
         raise ConfigError(name, f"expected a number of seconds, got {raw!r}") from None
     if not value >= minimum:
         raise ConfigError(name, f"must be at least {minimum:g} seconds")
+    return value
+
+
+def _days(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise ConfigError(name, f"expected a whole number of days, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(name, f"must be at least {minimum} days")
     return value
 
 
@@ -204,4 +234,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         workers_in_web=_bool(env, "FEDINET_WORKERS_IN_WEB", True),
         delivery_lease=_seconds(env, "FEDINET_DELIVERY_LEASE_SECONDS", 300.0, 1.0),
         delivery_retry_base=_seconds(env, "FEDINET_DELIVERY_RETRY_BASE_SECONDS", 30.0, 0.1),
+        delivery_retention_days=_days(env, "FEDINET_DELIVERY_RETENTION_DAYS", 14, 1),
+        inbox_retention_days=_days(env, "FEDINET_INBOX_RETENTION_DAYS", 7, 1),
+        remote_content_days=_days(env, "FEDINET_REMOTE_CONTENT_DAYS", 90, 0),
     )

@@ -30,6 +30,7 @@ __all__ = [
     "record_login",
     "revoke_token",
     "revoke_tokens_for_code",
+    "revoke_tokens_for_user",
     "touch_token",
 ]
 
@@ -266,3 +267,12 @@ async def get_user_by_id(db: Executor, user_id: int) -> User | None:
     values = dict(row)
     values["email"] = str(values["email"])
     return User(**values)
+
+
+async def revoke_tokens_for_user(db: Executor, user_id: int) -> int:
+    """Revoke every access token of a member (suspension, new password); returns how many."""
+    status = await db.execute(
+        "UPDATE oauth_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL",
+        user_id,
+    )
+    return int(status.rsplit(" ", 1)[-1])

@@ -6,11 +6,14 @@ from fedinet.db.types import Executor, Record
 from fedinet.models import User
 
 __all__ = [
+    "delete_user",
     "get_user_by_actor_id",
     "get_user_by_email",
     "get_user_by_username",
     "insert_user",
+    "set_admin",
     "set_note_settings",
+    "set_password_hash",
 ]
 
 
@@ -67,3 +70,16 @@ async def set_note_settings(
         follow_note_policy,
     )
     return None if row is None else _from_row(row)
+
+
+async def set_admin(db: Executor, user_id: int, is_admin: bool) -> None:
+    await db.execute("UPDATE users SET is_admin = $2 WHERE id = $1", user_id, is_admin)
+
+
+async def set_password_hash(db: Executor, user_id: int, password_hash: str) -> None:
+    await db.execute("UPDATE users SET password_hash = $2 WHERE id = $1", user_id, password_hash)
+
+
+async def delete_user(db: Executor, user_id: int) -> None:
+    """Delete a member's account row (its tokens and codes go with it); the actor stays."""
+    await db.execute("DELETE FROM users WHERE id = $1", user_id)

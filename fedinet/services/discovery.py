@@ -54,8 +54,9 @@ SOFTWARE_HOMEPAGE: Final[str | None] = None
 """Homepage of fedinet for NodeInfo ``software.homepage``; unset until decided."""
 
 # instance_settings 'registration_mode': 'open' (the default) and 'approved' (sign-ups wait
-# for an admin) both count as open registrations, as Mastodon counts them; these do not:
-_CLOSED_MODES: Final = ("closed", "none")
+# for an admin) both count as open registrations, as Mastodon counts them; these do not
+# ('invite': only with an invitation):
+_CLOSED_MODES: Final = ("closed", "none", "invite")
 
 
 # --------------------------------------------------------------------------- actors

@@ -36,7 +36,7 @@ def test_shipped_migrations_are_numbered_in_order() -> None:
     assert migrations, "fedinet ships at least one migration"
     versions = [m.version for m in migrations]
     assert versions == sorted(versions)
-    assert versions == list(range(1, len(versions) + 1))
+    assert len(set(versions)) == len(versions)  # numbers may skip, never repeat
     assert migrations[0].name == "0001_initial.sql"
 
 
