@@ -54,7 +54,8 @@ async def _domain_block_add(conn: Connection, settings: Settings, args: argparse
     done = await block_domain(conn, settings, args.domain, args.severity, args.reason or "")
     block = done.block
     verb = "suspended" if block.severity == "suspend" else "silenced"
-    line = f"{verb} {block.domain} and its subdomains"
+    covers = "" if ":" in block.domain else " and its subdomains"
+    line = f"{verb} {block.domain}{covers}"
     if block.reason:
         line += f" (reason: {block.reason})"
     print(line)
