@@ -12,7 +12,7 @@ from starlette.routing import BaseRoute, Route
 
 from fedinet.config import Settings
 from fedinet.runtime import Runtime, open_runtime
-from fedinet.web import activitypub, api, collections, inbox, wellknown
+from fedinet.web import activitypub, api, collections, inbox, pages, wellknown
 from fedinet.web.api import connect_links as api_connect_links
 from fedinet.web.api import directory as api_directory
 from fedinet.web.api import follows as api_follows
@@ -20,7 +20,6 @@ from fedinet.web.api import profile as api_profile
 from fedinet.web.api import search as api_search
 from fedinet.web.api import statuses as api_statuses
 from fedinet.web.api import timelines as api_timelines
-from fedinet.web.errors import EXCEPTION_HANDLERS
 from fedinet.web.health import healthz
 from fedinet.web.middleware import AccessLogMiddleware
 from fedinet.worker import run_workers
@@ -45,6 +44,8 @@ def _routes() -> list[BaseRoute]:
         *api_timelines.routes,
         *api_search.routes,
         *api.routes,
+        # fedinet's own web pages and their /static files
+        *pages.routes,
     ]
 
 
@@ -82,7 +83,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> Starlet
     app = Starlette(
         routes=_routes(),
         middleware=[Middleware(AccessLogMiddleware), *api.middleware],
-        exception_handlers=EXCEPTION_HANDLERS,
+        exception_handlers=pages.EXCEPTION_HANDLERS,
         lifespan=lifespan,
     )
     app.state.settings = settings

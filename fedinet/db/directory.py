@@ -7,7 +7,7 @@ from fedinet.db.actors import actor_from_row
 from fedinet.db.types import Executor
 from fedinet.models import Actor
 
-__all__ = ["list_directory"]
+__all__ = ["list_directory", "list_interests_in_use"]
 
 
 async def list_directory(
@@ -69,3 +69,17 @@ async def list_directory(
         score = int(values.pop("shared_score"))
         result.append((actor_from_row(values), score))
     return result
+
+
+async def list_interests_in_use(db: Executor, *, limit: int) -> list[str]:
+    """The interest tags most discoverable accounts share, most used first (for
+    type-ahead)."""
+    rows = await db.fetch(
+        """
+        SELECT tag FROM actors a, unnest(a.interests) AS tag
+        WHERE a.discoverable AND a.deleted_at IS NULL AND a.suspended_at IS NULL
+        GROUP BY tag ORDER BY count(*) DESC, tag LIMIT $1
+        """,
+        limit,
+    )
+    return [str(row["tag"]) for row in rows]

@@ -24,15 +24,22 @@ def _from_row(row: Record) -> User:
 
 
 async def insert_user(
-    db: Executor, *, actor_id: int, email: str, password_hash: str, is_admin: bool
+    db: Executor,
+    *,
+    actor_id: int,
+    email: str,
+    password_hash: str,
+    is_admin: bool,
+    approved: bool = True,
 ) -> User:
     row = await db.fetchrow(
-        "INSERT INTO users AS u (actor_id, email, password_hash, is_admin) "
-        "VALUES ($1, $2, $3, $4) RETURNING *",
+        "INSERT INTO users AS u (actor_id, email, password_hash, is_admin, approved) "
+        "VALUES ($1, $2, $3, $4, $5) RETURNING *",
         actor_id,
         email,
         password_hash,
         is_admin,
+        approved,
     )
     assert row is not None
     return _from_row(row)

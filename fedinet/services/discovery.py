@@ -55,8 +55,8 @@ SOFTWARE_HOMEPAGE: Final[str | None] = None
 
 # instance_settings 'registration_mode': 'open' (the default) and 'approved' (sign-ups wait
 # for an admin) both count as open registrations, as Mastodon counts them; these do not
-# ('invite': only with an invitation):
-_CLOSED_MODES: Final = ("closed", "none", "invite")
+# (invite: only with an invitation code, see services/registrations.py):
+_CLOSED_MODES: Final = ("closed", "none", "invite", "invite-only")
 
 
 # --------------------------------------------------------------------------- actors

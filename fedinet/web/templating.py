@@ -17,13 +17,18 @@ __all__ = ["environment", "render"]
 
 @functools.cache
 def environment() -> jinja2.Environment:
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.PackageLoader("fedinet.templates", ""),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    # What base.html reads; pages rendered through fedinet.web.pages fill them in.
+    env.globals.update(
+        viewer=None, flash="", nav="", nav_items=[], pending_requests=0, csrf_token=""
+    )
+    return env
 
 
 def render(

@@ -27,6 +27,7 @@ from fedinet.db.types import Executor
 from fedinet.errors import NotFound, ValidationError
 from fedinet.services.accounts import validate_email
 from fedinet.services.follows import DEFAULT_SENDING_LIMITS
+from fedinet.services.registrations import REGISTRATION_MODES, registration_mode
 
 __all__ = [
     "INSTANCE_TEXTS",
@@ -49,7 +50,6 @@ __all__ = [
     "set_sending_limits",
 ]
 
-REGISTRATION_MODES: Final = ("open", "approved", "invite", "closed")
 SENDING_LIMIT_NAMES: Final = ("per_day", "new_per_day", "new_account_days")
 MAX_SENDING_LIMIT: Final = 10_000
 MAX_RULES: Final = 50
@@ -74,10 +74,7 @@ class Rule:
 
 
 async def get_registration_mode(db: Executor) -> str:
-    value = await instance_db.get_instance_setting(db, "registration_mode")
-    if value == "none":  # Mastodon's name for closed
-        return "closed"
-    return value if isinstance(value, str) and value in REGISTRATION_MODES else "open"
+    return await registration_mode(db)
 
 
 async def set_registration_mode(db: Executor, mode: str) -> str:

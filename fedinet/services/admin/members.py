@@ -1,7 +1,7 @@
 """Moderating local members: suspend, unsuspend, delete, reset a password, make admin.
 
-* **Suspended** members cannot log in or use a token (every token is revoked, and
-  password logins and API calls check the actor), and their actor answers
+* **Suspended** members cannot log in or use a token (every token and web session is
+  revoked, and password logins, sessions and API calls check the actor), and their actor answers
   ``410 Gone`` with a ``Tombstone``; servers that fetch it learn so. Nothing is deleted:
   unsuspending gives the account back (the member logs in again for new tokens).
 * **Deleted** members are gone for good: a ``Delete`` of the actor goes to every server
@@ -23,6 +23,7 @@ from fedinet.db import actors as actors_db
 from fedinet.db import follows as follows_db
 from fedinet.db import oauth as oauth_db
 from fedinet.db import users as users_db
+from fedinet.db import web_sessions as sessions_db
 from fedinet.db.types import Connection, Executor
 from fedinet.errors import Conflict, Gone, NotFound
 from fedinet.models import Actor, User
@@ -91,6 +92,7 @@ async def suspend_actor(conn: Connection, actor: Actor) -> Actor:
             user = await users_db.get_user_by_actor_id(conn, actor.id)
             if user is not None:
                 await oauth_db.revoke_tokens_for_user(conn, user.id)
+                await sessions_db.delete_sessions_of_user(conn, user.id)
         else:
             await actors_db.sever_actor(conn, actor.id)
     return suspended
@@ -139,7 +141,7 @@ async def reset_password(
     conn: Connection, settings: Settings, username: str, password: str | None = None
 ) -> str | None:
     """Give a member a new password (generated when ``password`` is ``None``, and then
-    returned) and revoke every token they hold."""
+    returned) and revoke every token and web session they hold."""
     member = await _live_member(conn, settings, username)
     generated = None
     if password is None:
@@ -150,6 +152,7 @@ async def reset_password(
     async with conn.transaction():
         await users_db.set_password_hash(conn, member.user.id, password_hash)
         await oauth_db.revoke_tokens_for_user(conn, member.user.id)
+        await sessions_db.delete_sessions_of_user(conn, member.user.id)
     return generated
 
 
