@@ -23,7 +23,7 @@ from typing import Any, Final
 from fedinet.db import instance as instance_db
 from fedinet.db import notes as notes_db
 from fedinet.db.notes import CannedInvitation
-from fedinet.db.types import Executor
+from fedinet.db.types import Connection, Executor
 from fedinet.errors import NotFound, ValidationError
 from fedinet.services.accounts import validate_email
 from fedinet.services.follows import DEFAULT_SENDING_LIMITS
@@ -45,6 +45,7 @@ __all__ = [
     "remove_canned_invitation",
     "remove_rule",
     "set_instance_text",
+    "set_instance_texts",
     "set_registration_mode",
     "set_rules",
     "set_sending_limits",
@@ -196,7 +197,7 @@ async def get_instance_texts(db: Executor) -> dict[str, str]:
     return texts
 
 
-async def set_instance_text(db: Executor, name: str, value: str) -> str:
+def _check_text(name: str, value: str) -> str:
     if name not in INSTANCE_TEXTS:
         raise ValidationError(f"unknown instance setting {name!r}", field=name)
     cleaned = value.strip()
@@ -207,7 +208,21 @@ async def set_instance_text(db: Executor, name: str, value: str) -> str:
             cleaned = validate_email(cleaned)
         except ValidationError as exc:
             raise ValidationError(str(exc), field=name) from None
+    return cleaned
+
+
+async def set_instance_text(db: Executor, name: str, value: str) -> str:
+    cleaned = _check_text(name, value)
     await instance_db.set_instance_setting(db, name, cleaned)
+    return cleaned
+
+
+async def set_instance_texts(conn: Connection, values: Mapping[str, str]) -> dict[str, str]:
+    """Set several texts at once: all are checked before any is written."""
+    cleaned = {name: _check_text(name, value) for name, value in values.items()}
+    async with conn.transaction():
+        for name, value in cleaned.items():
+            await instance_db.set_instance_setting(conn, name, value)
     return cleaned
 
 

@@ -136,13 +136,13 @@ async def limits_submit(request: Request) -> Response:
 async def about_submit(request: Request) -> Response:
     form = await read_form(request)
     me = await require_admin(request)
-    pool = runtime(request).pool
-    for name in instance.INSTANCE_TEXTS:
-        try:
-            await instance.set_instance_text(pool, name, form.get(name))
-        except ValidationError as exc:
-            form.add(exc, name)
-    if not form.ok:
+    try:
+        async with runtime(request).pool.acquire() as conn:
+            await instance.set_instance_texts(
+                conn, {name: form.get(name) for name in instance.INSTANCE_TEXTS}
+            )
+    except ValidationError as exc:
+        form.add(exc, "title")
         return await _server_page(request, me, status_code=422, about_form=form)
     return redirect(request, "/admin", message="The server's description is saved.")
 
