@@ -88,7 +88,7 @@ from __future__ import annotations
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
-from fedinet.web.pages import admin, auth, home, settings, signup
+from fedinet.web.pages import admin, auth, discover, follow, home, settings, signup
 from fedinet.web.pages.errors import EXCEPTION_HANDLERS
 
 __all__ = ["EXCEPTION_HANDLERS", "routes"]
@@ -97,6 +97,8 @@ routes: list[BaseRoute] = [
     *signup.routes,
     *auth.routes,
     *home.routes,
+    *discover.routes,
+    *follow.routes,
     *settings.routes,
     *admin.routes,
     Mount("/static", StaticFiles(packages=[("fedinet.web.pages", "static")]), name="static"),

@@ -16,9 +16,9 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from fedinet import errors
-from fedinet.web.activitypub import wants_activity_json
 from fedinet.web.errors import EXCEPTION_HANDLERS as JSON_HANDLERS
 from fedinet.web.errors import status_for
+from fedinet.web.negotiation import wants_activity_json
 from fedinet.web.pages.kit import login_url, redirect, render_page
 
 __all__ = ["EXCEPTION_HANDLERS", "error_page", "wants_html"]
