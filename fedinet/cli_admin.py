@@ -142,6 +142,60 @@ async def _user_make_admin(conn: Connection, settings: Settings, args: argparse.
     print(f"@{member.actor.acct} is {role}")
 
 
+async def _user_pending(conn: Connection, settings: Settings, args: argparse.Namespace) -> None:
+    from fedinet.services.admin.members import list_pending_members
+
+    waiting = await list_pending_members(conn)
+    if not waiting:
+        print("nobody is waiting for approval")
+    for member in waiting:
+        print(f"@{member.actor.username}  {member.user.email}  {_when(member.user.created_at)}")
+
+
+async def _user_approve(conn: Connection, settings: Settings, args: argparse.Namespace) -> None:
+    from fedinet.services.admin.members import approve_member
+
+    member = await approve_member(conn, settings, args.username)
+    print(f"approved @{member.actor.acct}: they may log in now")
+
+
+async def _user_reject(conn: Connection, settings: Settings, args: argparse.Namespace) -> None:
+    from fedinet.services.admin.members import reject_member
+
+    actor = await reject_member(conn, settings, args.username)
+    print(f"turned down the sign-up of @{actor.acct}; the account is removed")
+
+
+async def _invites(conn: Connection, settings: Settings, args: argparse.Namespace) -> None:
+    from fedinet.services.admin import invites
+
+    match args.invites_command:
+        case "create":
+            code, invite = await invites.create_invite(
+                conn,
+                created_by=None,
+                max_uses=args.uses or None,
+                days=args.days or None,
+                comment=args.comment or "",
+            )
+            print(f"invitation #{invite.id}: {invites.invite_url(settings, code)}")
+        case "revoke":
+            await invites.revoke_invite(conn, args.invite_id)
+            print(f"revoked invitation #{args.invite_id}")
+        case _:
+            found = await invites.list_invites(conn)
+            if not found:
+                print("no invitations")
+            for invite in found:
+                state = (
+                    "revoked"
+                    if invite.revoked_at
+                    else (f"until {_when(invite.expires_at)}" if invite.expires_at else "open")
+                )
+                uses = f"{invite.uses}/{invite.max_uses}" if invite.max_uses else str(invite.uses)
+                print(f"#{invite.id}  used {uses}  {state}  {invite.comment}".rstrip())
+
+
 # --------------------------------------------------------------------------- reports
 
 
@@ -349,6 +403,34 @@ def add_admin_commands(commands: argparse._SubParsersAction[argparse.ArgumentPar
             )
         elif name == "make-admin":
             sub.add_argument("--remove", action="store_true", help="take admin rights away")
+    pending = user_commands.add_parser("pending", help="list sign-ups waiting for approval")
+    pending.set_defaults(admin_action=_user_pending)
+    for name, action, text in (
+        ("approve", _user_approve, "let a waiting sign-up in"),
+        ("reject", _user_reject, "turn a waiting sign-up down (the account is removed)"),
+    ):
+        sub = user_commands.add_parser(name, help=text)
+        sub.add_argument("username")
+        sub.set_defaults(admin_action=action)
+
+    invitations = commands.add_parser(
+        "invites", help="invitations for registration mode 'invite' (create, list, revoke)"
+    )
+    invite_commands = invitations.add_subparsers(
+        dest="invites_command", metavar="ACTION", required=True
+    )
+    invite_create = invite_commands.add_parser("create", help="make an invitation link")
+    invite_create.add_argument(
+        "--uses", type=int, default=1, help="how many may sign up with it (0: no limit)"
+    )
+    invite_create.add_argument(
+        "--days", type=int, default=7, help="how long it works (0: until revoked)"
+    )
+    invite_create.add_argument("--comment", help="a note for the admins")
+    invite_commands.add_parser("list", help="list the invitations")
+    invite_revoke = invite_commands.add_parser("revoke", help="revoke an invitation")
+    invite_revoke.add_argument("invite_id", type=int, metavar="ID")
+    invitations.set_defaults(admin_action=_invites)
 
     reports = commands.add_parser("reports", help="list and resolve reports")
     report_commands = reports.add_subparsers(

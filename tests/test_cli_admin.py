@@ -93,6 +93,7 @@ def test_help_lists_the_admin_commands() -> None:
         "rules",
         "canned-invitations",
         "instance",
+        "invites",
     ):
         assert name in result.stdout
 
@@ -145,6 +146,14 @@ def test_member_moderation(server: ServerProcess) -> None:
     assert refused(server, "user", "suspend", "nobody") == (
         "there is no member @nobody on this instance"
     )
+
+    assert ok(server, "user", "pending").strip() == "nobody is waiting for approval"
+    assert refused(server, "user", "approve", "dana") == "@dana is already approved"
+    made = ok(server, "invites", "create", "--uses", "2", "--comment", "friends")
+    assert made.startswith("invitation #1: http://127.0.0.1:") and "/signup?invite=" in made
+    assert "#1  used 0/2" in ok(server, "invites", "list")
+    assert ok(server, "invites", "revoke", "1").strip() == "revoked invitation #1"
+    assert "give a whole number" in refused(server, "invites", "create", "--uses", "-1")
 
     assert "add --yes to confirm" in refused(server, "user", "delete", "dana")
     assert httpx.get(actor_url, headers={"Accept": AP}).status_code == 200

@@ -33,8 +33,11 @@ from fedinet.services.outbox import audience_inboxes, publish
 __all__ = [
     "DeletedMember",
     "Member",
+    "approve_member",
     "delete_member",
     "find_member",
+    "list_pending_members",
+    "reject_member",
     "reset_password",
     "set_member_admin",
     "suspend_actor",
@@ -80,6 +83,38 @@ async def _live_member(db: Executor, settings: Settings, username: str) -> Membe
     if member.actor.deleted_at is not None:
         raise Gone(f"@{member.actor.username} was deleted", reason="deleted")
     return member
+
+
+async def list_pending_members(db: Executor) -> list[Member]:
+    """Sign-ups waiting for approval (registration mode ``approved``), oldest first."""
+    users = await users_db.list_unapproved_users(db)
+    actors = await actors_db.get_actors_by_ids(db, [user.actor_id for user in users])
+    return [Member(actor=actors[u.actor_id], user=u) for u in users if u.actor_id in actors]
+
+
+async def _pending_member(db: Executor, settings: Settings, username: str) -> Member:
+    member = await _live_member(db, settings, username)
+    if member.user.approved:
+        raise Conflict(f"@{member.actor.username} is already approved", reason="approved")
+    return member
+
+
+async def approve_member(db: Executor, settings: Settings, username: str) -> Member:
+    """Let a waiting sign-up in: they can log in from now on."""
+    member = await _pending_member(db, settings, username)
+    await users_db.set_approved(db, member.user.id)
+    user = await users_db.get_user_by_actor_id(db, member.actor.id)
+    assert user is not None
+    return Member(actor=member.actor, user=user)
+
+
+async def reject_member(db: Executor, settings: Settings, username: str) -> Actor:
+    """Turn a waiting sign-up down: the account is removed entirely (it never federated,
+    so the username becomes free again)."""
+    member = await _pending_member(db, settings, username)
+    if not await users_db.delete_unapproved_member(db, member.user.id):
+        raise Conflict(f"@{member.actor.username} was approved meanwhile", reason="approved")
+    return member.actor
 
 
 async def suspend_actor(conn: Connection, actor: Actor) -> Actor:

@@ -1,5 +1,6 @@
 """The admin pages, for members with admin rights: ``/admin`` (registration mode, sending
-limits, the instance's texts), ``/admin/rules``, ``/admin/canned`` (the canned-invitation
+limits, the instance's texts), ``/admin/members`` (sign-ups waiting for approval,
+invitations), ``/admin/rules``, ``/admin/canned`` (the canned-invitation
 list of the generic-note rule), ``/admin/domains`` (domain blocks), ``/admin/reports``
 and ``/admin/queue``. They call the same services as ``fedinet admin …``."""
 
@@ -12,7 +13,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from fedinet.errors import Conflict, NotFound, ValidationError
-from fedinet.services.admin import domains, instance, queue, reports
+from fedinet.services.admin import domains, instance, invites, members, queue, reports
 from fedinet.web.pages.kit import (
     MAX_FORM_BODY,
     NAV,
@@ -33,6 +34,7 @@ NAV.append(NavItem("/admin", "Admin", "admin"))
 
 SECTIONS = (
     ("/admin", "Server"),
+    ("/admin/members", "Sign-ups and invitations"),
     ("/admin/rules", "Rules"),
     ("/admin/canned", "Canned invitations"),
     ("/admin/domains", "Domain blocks"),
@@ -145,6 +147,73 @@ async def about_submit(request: Request) -> Response:
         form.add(exc, "title")
         return await _server_page(request, me, status_code=422, about_form=form)
     return redirect(request, "/admin", message="The server's description is saved.")
+
+
+# --------------------------------------------------------------------------- sign-ups
+
+
+async def _members_page(
+    request: Request, me: Viewer, *, form: Form | None = None, status_code: int = 200
+) -> Response:
+    pool = runtime(request).pool
+    return await _render(
+        request,
+        "members.html",
+        me,
+        status_code=status_code,
+        pending=await members.list_pending_members(pool),
+        invitations=await invites.list_invites(pool),
+        mode=await instance.get_registration_mode(pool),
+        form=form or Form.initial(max_uses="1", days="7"),
+    )
+
+
+async def members_page(request: Request) -> Response:
+    return await _members_page(request, await require_admin(request))
+
+
+async def member_decide(request: Request) -> Response:
+    form = await read_form(request)
+    await require_admin(request)
+    username = request.path_params["username"]
+    try:
+        async with runtime(request).pool.acquire() as conn:
+            if form.get("action") == "approve":
+                done = await members.approve_member(conn, settings(request), username)
+                message = f"@{done.actor.username} may log in now."
+            else:
+                gone = await members.reject_member(conn, settings(request), username)
+                message = f"The sign-up of @{gone.username} is turned down and removed."
+    except Conflict as exc:  # decided meanwhile (another admin, a second click)
+        message = exc.message[:1].upper() + exc.message[1:] + "."
+    return redirect(request, "/admin/members", message=message)
+
+
+async def invite_create(request: Request) -> Response:
+    form = await read_form(request)
+    me = await require_admin(request)
+    try:
+        code, _ = await invites.create_invite(
+            runtime(request).pool,
+            created_by=me.user.id,
+            max_uses=form.get("max_uses"),
+            days=form.get("days"),
+            comment=form.get("comment"),
+        )
+    except ValidationError as exc:
+        form.add(exc, "max_uses")
+        return await _members_page(request, me, form=form, status_code=422)
+    url = invites.invite_url(settings(request), code)
+    return redirect(
+        request, "/admin/members", message=f"Invitation made; send this link (shown once): {url}"
+    )
+
+
+async def invite_revoke(request: Request) -> Response:
+    await read_form(request)
+    await require_admin(request)
+    await invites.revoke_invite(runtime(request).pool, _number(request, "id"))
+    return redirect(request, "/admin/members", message="The invitation no longer works.")
 
 
 # --------------------------------------------------------------------------- rules
@@ -346,6 +415,10 @@ routes: list[BaseRoute] = [
     _post("/admin/registration", registration_submit),
     _post("/admin/limits", limits_submit),
     _post("/admin/about", about_submit),
+    Route("/admin/members", members_page, methods=["GET", "HEAD"]),
+    _post("/admin/members/{username}/decide", member_decide),
+    _post("/admin/invites", invite_create),
+    _post("/admin/invites/{id}/revoke", invite_revoke),
     Route("/admin/rules", rules_page, methods=["GET", "HEAD"]),
     _post("/admin/rules", rules_add),
     _post("/admin/rules/{number}/remove", rules_remove),

@@ -14,6 +14,7 @@ from tests.web.pages.conftest import Browser, Member, log_in, make_member, post_
 
 PAGES = (
     "/admin",
+    "/admin/members",
     "/admin/rules",
     "/admin/canned",
     "/admin/domains",
@@ -201,3 +202,53 @@ async def test_queue_retry(admin_browser: httpx.AsyncClient) -> None:
         admin_browser, "/admin/queue", "/admin/queue/retry", {"server": "idle.example"}
     )
     assert good.status_code == 303
+
+
+async def test_sign_ups_and_invitations(
+    admin_browser: httpx.AsyncClient, new_browser: Browser, runtime: Runtime
+) -> None:
+    await instance.set_registration_mode(runtime.pool, "approved")
+    visitor = await new_browser()
+    joined = await post_form(
+        visitor,
+        "/signup",
+        None,
+        {"username": "gia", "email": "gia@example.org", "password": "a long enough password"},
+    )
+    assert joined.status_code == 200 and "approved" in joined.text
+    page = await admin_browser.get("/admin/members")
+    assert "@gia" in page.text and "gia@example.org" in page.text
+    decided = await post_form(
+        admin_browser, "/admin/members", "/admin/members/gia/decide", {"action": "approve"}
+    )
+    assert decided.status_code == 303
+    logged = await post_form(
+        visitor, "/login", None, {"login": "gia", "password": "a long enough password"}
+    )
+    assert logged.status_code == 303
+    again = await post_form(
+        admin_browser, "/admin/members", "/admin/members/gia/decide", {"action": "reject"}
+    )
+    assert again.status_code == 303  # approved members are not turned down: said so
+    assert "@gia is already approved." in (await admin_browser.get("/admin/members")).text
+    assert await runtime.pool.fetchval("SELECT approved FROM users WHERE email = 'gia@example.org'")
+
+    bad = await post_form(
+        admin_browser, "/admin/members", "/admin/invites", {"max_uses": "0", "days": "7"}
+    )
+    assert bad.status_code == 422 and 'id="f-max_uses-error"' in bad.text
+    made = await post_form(
+        admin_browser,
+        "/admin/members",
+        "/admin/invites",
+        {"max_uses": "1", "days": "", "comment": "for my neighbour"},
+    )
+    assert made.status_code == 303
+    page = await admin_browser.get("/admin/members")
+    assert "/signup?invite=" in page.text and "for my neighbour" in page.text
+    invite_id = await runtime.pool.fetchval("SELECT id FROM invites")
+    revoked = await post_form(
+        admin_browser, "/admin/members", f"/admin/invites/{invite_id}/revoke", {}
+    )
+    assert revoked.status_code == 303
+    assert await runtime.pool.fetchval("SELECT revoked_at IS NOT NULL FROM invites")
