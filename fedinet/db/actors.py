@@ -22,6 +22,7 @@ __all__ = [
     "list_keys_for_actor",
     "mark_local_actor_deleted",
     "mark_remote_actor_deleted",
+    "remove_actor_from_feeds",
     "replace_remote_keys",
     "set_actor_suspended",
     "set_display",
@@ -354,14 +355,20 @@ async def set_actor_suspended(db: Executor, actor_id: int, suspended: bool) -> A
     return None if row is None else actor_from_row(row)
 
 
-async def sever_actor(db: Executor, actor_id: int) -> int:
-    """Cut an actor off from local members: its follows both ways, its statuses in home
-    feeds and the notifications it caused; returns how many follows went."""
+async def remove_actor_from_feeds(db: Executor, actor_id: int) -> None:
+    """Take an actor's statuses out of every home feed and drop the notifications it
+    caused (suspension)."""
     await db.execute(
         "DELETE FROM home_feed h USING statuses s WHERE h.status_id = s.id AND s.actor_id = $1",
         actor_id,
     )
     await db.execute("DELETE FROM notifications WHERE from_actor_id = $1", actor_id)
+
+
+async def sever_actor(db: Executor, actor_id: int) -> int:
+    """Cut an actor off from local members: its follows both ways, its statuses in home
+    feeds and the notifications it caused; returns how many follows went."""
+    await remove_actor_from_feeds(db, actor_id)
     status = await db.execute(
         "DELETE FROM follows WHERE follower_id = $1 OR followee_id = $1", actor_id
     )

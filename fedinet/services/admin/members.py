@@ -1,9 +1,10 @@
 """Moderating local members: suspend, unsuspend, delete, reset a password, make admin.
 
 * **Suspended** members cannot log in or use a token (every token and web session is
-  revoked, and password logins, sessions and API calls check the actor), and their actor answers
-  ``410 Gone`` with a ``Tombstone``; servers that fetch it learn so. Nothing is deleted:
-  unsuspending gives the account back (the member logs in again for new tokens).
+  revoked, and password logins, sessions and API calls check the actor), their posts
+  leave home feeds and the public timelines, and their actor answers ``410 Gone`` with a
+  ``Tombstone``; servers that fetch it learn so. Nothing is deleted: unsuspending gives
+  the account back (the member logs in again for new tokens; feeds fill with new posts).
 * **Deleted** members are gone for good: a ``Delete`` of the actor goes to every server
   that follows them or that they follow, their statuses are wiped, their follows severed,
   their login removed. The actor stays as a tombstone, so the username is never reused
@@ -128,6 +129,7 @@ async def suspend_actor(conn: Connection, actor: Actor) -> Actor:
             if user is not None:
                 await oauth_db.revoke_tokens_for_user(conn, user.id)
                 await sessions_db.delete_sessions_of_user(conn, user.id)
+            await actors_db.remove_actor_from_feeds(conn, actor.id)
         else:
             await actors_db.sever_actor(conn, actor.id)
     return suspended

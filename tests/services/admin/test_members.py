@@ -9,6 +9,8 @@ import httpx
 import pytest
 
 from fedinet.config import Settings
+from fedinet.db import interactions as interactions_db
+from fedinet.db.timelines import public_timeline
 from fedinet.errors import Conflict, NotFound, ValidationError
 from fedinet.runtime import Runtime
 from fedinet.services.accounts import create_member
@@ -62,6 +64,12 @@ async def test_suspend_refuses_logins_and_tokens_until_lifted(
     assert await me(client, token) == 200
     actor_url = dana.actor.uri
 
+    reader = await make_member(runtime, settings, "reader")
+    post = await remote_status(runtime, dana.actor)
+    await interactions_db.add_to_home_feeds(runtime.pool, post.id, [reader.actor.id])
+    everyone = {"local_only": False, "remote_only": False, "limit": 20}
+    assert [s.id for s in await public_timeline(runtime.pool, **everyone)] == [post.id]
+
     async with runtime.pool.acquire() as conn:
         suspended = await members.suspend_member(conn, settings, "@dana")
         assert suspended.suspended_at is not None
@@ -69,6 +77,8 @@ async def test_suspend_refuses_logins_and_tokens_until_lifted(
             await members.suspend_member(conn, settings, "dana")
 
     assert await me(client, token) == 401  # revoked
+    assert await public_timeline(runtime.pool, **everyone) == []
+    assert await runtime.pool.fetchval("SELECT count(*) FROM home_feed") == 0
     refused = await login(client, app, dana.email, PASSWORD)
     assert refused.status_code == 400 and refused.json()["error"] == "invalid_grant"
     gone = await client.get(actor_url, headers={"Accept": AP})
