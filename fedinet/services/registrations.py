@@ -61,7 +61,8 @@ __all__ = [
 
 REGISTRATION_MODES: Final = ("open", "approved", "invite", "closed")
 _ALIASES: Final = {"invite-only": "invite", "invite_only": "invite", "none": "closed"}
-_INTERESTS_TTL: Final = 300.0
+_INTERESTS_TTL: Final = 60.0
+_interest_cache: dict[int, tuple[float, list[str]]] = {}
 
 
 async def registration_mode(db: Executor) -> str:
@@ -98,6 +99,13 @@ def check_sign_up(form: SignUp) -> dict[str, str]:
     """Every problem with the form, by field (empty when it is fine). Uniqueness and the
     invitation are checked by :func:`sign_up`."""
     errors: dict[str, str] = {}
+    for name, value, message in (
+        ("username", form.username, "Please choose a username."),
+        ("email", form.email, "Please give an email address: it is how you log in."),
+        ("password", form.password, "Please choose a password."),
+    ):
+        if not value.strip():
+            errors[name] = message
     checks = (
         ("username", lambda: validate_username(form.username)),
         ("email", lambda: validate_email(form.email)),
@@ -105,6 +113,8 @@ def check_sign_up(form: SignUp) -> dict[str, str]:
         ("interests", lambda: normalize_interests(form.interests)),
     )
     for name, check in checks:
+        if name in errors:
+            continue
         try:
             check()
         except ValidationError as exc:
@@ -202,14 +212,13 @@ async def sign_up(
                 region=form.region,
             ),
         )
+    _interest_cache.clear()  # the newcomer's interests are offered to the next one
     return CreatedMember(actor=actor, user=user, generated_password=None)
 
 
-_interest_cache: dict[int, tuple[float, list[str]]] = {}
-
-
 async def interests_in_use(db: Executor, *, limit: int = 200) -> list[str]:
-    """Interest tags already in use, most common first (kept five minutes per pool)."""
+    """Interest tags already in use, most common first (kept a minute per pool, and
+    refreshed after each sign-up)."""
     key = id(db)
     cached = _interest_cache.get(key)
     if cached is not None and time.monotonic() - cached[0] < _INTERESTS_TTL:

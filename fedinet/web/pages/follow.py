@@ -43,7 +43,13 @@ async def _target(request: Request, me: Actor) -> Actor:
 
 
 async def _composer(
-    request: Request, me: Actor, target: Actor, form: Form, *, status_code: int = 200
+    request: Request,
+    me: Actor,
+    target: Actor,
+    form: Form,
+    *,
+    status_code: int = 200,
+    fix: str = "",
 ) -> Response:
     async with runtime(request).pool.acquire() as conn:
         context = await people.composer(conn, me, target)
@@ -57,6 +63,7 @@ async def _composer(
         profile_path=_profile_path(target),
         motive_options=[(m.key, m.label.capitalize()) for m in MOTIVES],
         max_note=MAX_NOTE,
+        fix=fix,
     )
 
 
@@ -88,8 +95,8 @@ async def send(request: Request) -> Response:
         async with runtime(request).pool.acquire() as conn:
             made = await follows.follow(conn, settings(request), me.actor, target, intent)
     except NoteRefused as exc:
-        form.error("note", f"{exc.message} {exc.hint}")
-        return await _composer(request, me.actor, target, form, status_code=422)
+        form.error("note", exc.message)
+        return await _composer(request, me.actor, target, form, status_code=422, fix=exc.hint)
     except RateLimited as exc:
         form.error("note", exc.message[:1].upper() + exc.message[1:] + ".")
         response = await _composer(request, me.actor, target, form, status_code=429)

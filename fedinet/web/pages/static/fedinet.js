@@ -55,7 +55,8 @@ function enhanceNoteCheck() {
     clearTimeout(timer);
     timer = setTimeout(check, 400);
   });
-  if (note.value) check();
+  // after a refused post the server's own answer is already shown next to the field
+  if (note.value && note.getAttribute("aria-invalid") !== "true") check();
 }
 
 document.addEventListener("DOMContentLoaded", function () {
