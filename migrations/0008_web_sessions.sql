@@ -59,3 +59,13 @@ CREATE TABLE invite_uses (
     user_id bigint NOT NULL UNIQUE REFERENCES users (id) ON DELETE CASCADE,
     used_at timestamptz NOT NULL DEFAULT now()
 );
+
+-- Discover (fedinet.db.directory.list_directory_candidates): the most recently active
+-- discoverable people, overall and by region, straight from an index, so that the page
+-- stays fast however many accounts the server knows.
+CREATE INDEX actors_directory_recent_idx ON actors (updated_at DESC, id DESC)
+    WHERE discoverable AND deleted_at IS NULL AND suspended_at IS NULL
+          AND actor_type = 'Person';
+CREATE INDEX actors_directory_region_idx ON actors (region, updated_at DESC, id DESC)
+    WHERE discoverable AND deleted_at IS NULL AND suspended_at IS NULL
+          AND actor_type = 'Person' AND region IS NOT NULL;

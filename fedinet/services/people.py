@@ -31,7 +31,9 @@ from fedinet.services.note_rules import MIN_CHARS, MIN_WORDS, POLICIES, check_no
 from fedinet.vocabulary import MOTIVE_KEYS, motive_labels
 
 __all__ = [
+    "DIRECTORY_WINDOW",
     "POLICY_TEXT",
+    "REQUESTS_PAGE",
     "Composer",
     "NoteCheck",
     "PersonCard",
@@ -124,6 +126,27 @@ class PersonCard:
     ground: SharedGround | None
 
 
+DIRECTORY_WINDOW = 500
+"""Discover ranks the most recently active matching people, this many at most: the cost
+of a page then follows this number, not the number of accounts the server knows."""
+
+
+def _scores(viewer: Actor, candidates: Sequence[directory_db.DirectoryCandidate]) -> dict[int, int]:
+    """Shared ground as the API's directory scores it: 3 per shared interest, 2 per
+    shared motive, 2 for the same region."""
+    interests, motives, region = (
+        frozenset(viewer.interests),
+        frozenset(viewer.motives),
+        viewer.region,
+    )
+    return {
+        c.id: 3 * len(interests.intersection(c.interests))
+        + 2 * len(motives.intersection(c.motives))
+        + (2 if region is not None and c.region == region else 0)
+        for c in candidates
+    }
+
+
 async def directory_cards(
     db: Executor,
     viewer: Actor | None,
@@ -135,26 +158,33 @@ async def directory_cards(
     limit: int,
     offset: int,
 ) -> list[PersonCard]:
-    """People to meet, ranked by shared ground with ``viewer``; one query."""
+    """People to meet: for a viewer, the :data:`DIRECTORY_WINDOW` most recently active
+    matching people ranked by shared ground (then recency); for anonymous visitors, the
+    most recently active. Two queries."""
     region = viewer.region if near_me and viewer is not None else None
     if near_me and region is None:
         return []
-    found = await directory_db.list_directory(
+    candidates = await directory_db.list_directory_candidates(
         db,
-        viewer_id=viewer.id if viewer else None,
+        exclude_id=viewer.id if viewer else None,
         motives=motives,
         interests=interests,
         region=region,
         local_only=local_only,
-        order_new=False,
-        limit=limit,
-        offset=offset,
+        limit=DIRECTORY_WINDOW if viewer is not None else min(offset + limit, DIRECTORY_WINDOW),
     )
+    scores = _scores(viewer, candidates) if viewer is not None else {}
+    ranked = sorted(candidates, key=lambda c: -scores.get(c.id, 0))  # stable: recency next
+    shown = ranked[offset : offset + limit]
+    actors = await actors_db.get_actors_by_ids(db, [c.id for c in shown])
     cards = []
-    for actor, score in found:
+    for candidate in shown:
+        actor = actors.get(candidate.id)
+        if actor is None:
+            continue
         ground = _ground_of(viewer, actor) if viewer is not None else None
         why = why_shown(ground, actor, motives=motives, interests=interests)
-        cards.append(PersonCard(actor=actor, score=score, why=why, ground=ground))
+        cards.append(PersonCard(actor=actor, score=scores.get(actor.id, 0), why=why, ground=ground))
     return cards
 
 
@@ -356,11 +386,18 @@ class RequestView:
         return None if decided == 0 else round(100 * self.record.requests_accepted / decided)
 
 
+REQUESTS_PAGE = 20
+
+
 async def follow_requests(
-    conn: Connection, me: Actor, *, now: datetime | None = None
-) -> list[RequestView]:
+    conn: Connection, me: Actor, *, page: int = 1, now: datetime | None = None
+) -> tuple[list[RequestView], int]:
+    """One page of pending requests (newest first) with what the recipient needs to
+    decide, and how many are pending in all."""
     now = now or datetime.now(UTC)
-    pending = await follows_db.list_pending_requests(conn, me.id)
+    every = await follows_db.list_pending_requests(conn, me.id)
+    start = (max(1, page) - 1) * REQUESTS_PAGE
+    pending = every[start : start + REQUESTS_PAGE]
     stats = await counts_db.count_account_stats(conn, [a.id for _, a in pending])
     views = []
     for made, requester in pending:
@@ -377,7 +414,7 @@ async def follow_requests(
                 account_days=None if born is None else max(0, (now - born).days),
             )
         )
-    return views
+    return views, len(every)
 
 
 # --------------------------------------------------------------------------- timelines

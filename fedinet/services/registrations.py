@@ -62,7 +62,7 @@ __all__ = [
 REGISTRATION_MODES: Final = ("open", "approved", "invite", "closed")
 _ALIASES: Final = {"invite-only": "invite", "invite_only": "invite", "none": "closed"}
 _INTERESTS_TTL: Final = 60.0
-_interest_cache: dict[int, tuple[float, list[str]]] = {}
+_interest_cache: dict[tuple[str | None, str], tuple[float, list[str]]] = {}
 
 
 async def registration_mode(db: Executor) -> str:
@@ -216,10 +216,10 @@ async def sign_up(
     return CreatedMember(actor=actor, user=user, generated_password=None)
 
 
-async def interests_in_use(db: Executor, *, limit: int = 200) -> list[str]:
-    """Interest tags already in use, most common first (kept a minute per pool, and
-    refreshed after each sign-up)."""
-    key = id(db)
+async def interests_in_use(db: Executor, settings: Settings, *, limit: int = 200) -> list[str]:
+    """Interest tags already in use, most common first (kept a minute per database in
+    this process, and refreshed after each sign-up here)."""
+    key = (settings.database_url, str(settings.data_dir))
     cached = _interest_cache.get(key)
     if cached is not None and time.monotonic() - cached[0] < _INTERESTS_TTL:
         return cached[1]

@@ -13,12 +13,12 @@ from fedinet.ap.sanitize import normalize_hashtag
 from fedinet.services import people, registrations
 from fedinet.services.registrations import split_interests
 from fedinet.vocabulary import MOTIVES, normalize_motives
-from fedinet.web.pages.kit import Form, render_page, runtime, viewer
+from fedinet.web.pages.kit import Form, render_page, runtime, settings, viewer
 
 __all__ = ["routes"]
 
 PAGE_SIZE = 20
-MAX_OFFSET = 2000
+MAX_OFFSET = 1000  # services.people.DIRECTORY_WINDOW
 
 
 async def discover(request: Request) -> Response:
@@ -31,17 +31,18 @@ async def discover(request: Request) -> Response:
     local_only = query.get("scope", "all") == "local"
     page = query.get("page", "1")
     number = max(1, min(int(page) if page.isdigit() else 1, MAX_OFFSET // PAGE_SIZE))
-    pool = runtime(request).pool
-    cards = await people.directory_cards(
-        pool,
-        found.actor if found else None,
-        motives=motives,
-        interests=interests[:10],
-        near_me=near_me,
-        local_only=local_only,
-        limit=PAGE_SIZE + 1,
-        offset=(number - 1) * PAGE_SIZE,
-    )
+    async with runtime(request).pool.acquire() as conn:
+        cards = await people.directory_cards(
+            conn,
+            found.actor if found else None,
+            motives=motives,
+            interests=interests[:10],
+            near_me=near_me,
+            local_only=local_only,
+            limit=PAGE_SIZE + 1,
+            offset=(number - 1) * PAGE_SIZE,
+        )
+        in_use = await registrations.interests_in_use(conn, settings(request))
     more = len(cards) > PAGE_SIZE
     base = {
         "motive": motives,
@@ -64,7 +65,7 @@ async def discover(request: Request) -> Response:
         ),
         cards=cards[:PAGE_SIZE],
         motives=MOTIVES,
-        interests_in_use=await registrations.interests_in_use(pool),
+        interests_in_use=in_use,
         near_me_unavailable=query.get("near") == "1" and (found is None or not found.actor.region),
         filtered=bool(motives or interests or near_me),
         newer=page_link(number - 1) if number > 1 else "",

@@ -143,9 +143,19 @@ async def unfollow(request: Request) -> Response:
 
 async def requests_page(request: Request) -> Response:
     me = await require_member(request)
+    raw = request.query_params.get("page", "1")
+    page = int(raw) if raw.isdigit() and 0 < int(raw) < 10_000 else 1
     async with runtime(request).pool.acquire() as conn:
-        views = await people.follow_requests(conn, me.actor)
-    return await render_page(request, "follow_requests.html", requests=views)
+        views, total = await people.follow_requests(conn, me.actor, page=page)
+    last = max(1, -(-total // people.REQUESTS_PAGE))
+    return await render_page(
+        request,
+        "follow_requests.html",
+        requests=views,
+        total=total,
+        newer=f"/follow_requests?page={page - 1}" if page > 1 else "",
+        older=f"/follow_requests?page={page + 1}" if page < last else "",
+    )
 
 
 async def _requester(request: Request) -> Actor:

@@ -127,14 +127,21 @@ def client_ip(request: Request) -> str:
 
 
 async def viewer(request: Request) -> Viewer | None:
-    """The logged-in member, or None (looked up once per request)."""
+    """The logged-in member, or None (looked up once per request, on one connection,
+    together with the number of follow requests waiting for them)."""
     cached = getattr(request.state, _VIEWER_KEY, _MISSING)
     if cached is not _MISSING:
         assert cached is None or isinstance(cached, Viewer)
         return cached
-    found = await web_sessions.resolve_session(
-        runtime(request).pool, request.cookies.get(SESSION_COOKIE)
-    )
+    found = None
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        async with runtime(request).pool.acquire() as conn:
+            found = await web_sessions.resolve_session(conn, token)
+            if found is not None:
+                request.state.fedinet_pending = await count_pending_follow_requests(
+                    conn, found.actor.id
+                )
     setattr(request.state, _VIEWER_KEY, found)
     return found
 
@@ -340,9 +347,7 @@ async def render_page(
         "form": Form(),
     }
     if found is not None:
-        context["pending_requests"] = await count_pending_follow_requests(
-            runtime(request).pool, found.actor.id
-        )
+        context["pending_requests"] = getattr(request.state, "fedinet_pending", 0)
     context.update(values)
     html = (
         environment()

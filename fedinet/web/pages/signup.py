@@ -37,7 +37,7 @@ async def _render(request: Request, form: Form, *, status_code: int = 200) -> Re
         mode=info.mode,
         rules=info.rules,
         motives=MOTIVES,
-        interests_in_use=await registrations.interests_in_use(pool),
+        interests_in_use=await registrations.interests_in_use(pool, settings(request)),
     )
 
 
