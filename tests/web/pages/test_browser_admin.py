@@ -193,3 +193,13 @@ def test_admin_pages(page: Page, screenshots: Path) -> None:
     expect(page.locator("ol.rules")).to_contain_text("Be kind to newcomers.")
     page.get_by_role("link", name="Reports").click()
     expect(page.get_by_text("No open reports.")).to_be_visible()
+
+
+def test_pages_fit_a_phone(page: Page, screenshots: Path) -> None:
+    log_in(page, "root")
+    page.set_viewport_size({"width": 360, "height": 800})
+    for path in ("/settings", "/settings/access", "/admin", "/admin/domains", "/admin/canned"):
+        page.goto(path)
+        fits = page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        assert fits, f"{path} scrolls sideways at 360 px"
+    page.screenshot(path=screenshots / "admin-canned-phone.png", full_page=True)
