@@ -80,6 +80,19 @@ ENV_VARS: dict[str, tuple[str, str]] = {
         "16777216",
         "Largest image a member may upload (bytes); bigger ones are refused with 422.",
     ),
+    "FEDINET_DELIVERY_RETENTION_DAYS": (
+        "14",
+        "`fedinet admin cleanup` deletes delivered and failed delivery rows older than this.",
+    ),
+    "FEDINET_INBOX_RETENTION_DAYS": (
+        "7",
+        "`fedinet admin cleanup` deletes processed inbox activities older than this.",
+    ),
+    "FEDINET_REMOTE_CONTENT_DAYS": (
+        "90",
+        "`fedinet admin cleanup` deletes remote posts older than this that no member "
+        "touched (favourite, boost, reply, mention); 0 keeps them forever.",
+    ),
     "FEDINET_SMTP_HOST": (
         "(unset: mails are written to the log)",
         "SMTP server for password-reset mails.",
@@ -145,6 +158,10 @@ class Settings:
         """Where uploaded files are kept: ``<data_dir>/media``."""
         return self.data_dir / "media"
 
+    delivery_retention_days: int = 14
+    inbox_retention_days: int = 7
+    remote_content_days: int = 90
+    """0: remote posts are kept forever."""
     smtp_host: str | None = None
     """SMTP server for mails (password resets); None writes them to the log instead."""
     smtp_port: int = 587
@@ -248,6 +265,19 @@ def _token(env: Mapping[str, str], name: str) -> str | None:
     if len(raw) < 16:
         raise ConfigError(name, "must be at least 16 characters long")
     return raw
+
+
+def _days(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise ConfigError(name, f"expected a whole number of days, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(name, f"must be at least {minimum} days")
+    return value
 
 
 def _port(env: Mapping[str, str], name: str, default: int) -> int:
@@ -372,6 +402,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         db_pool_size=_positive_int(env, "FEDINET_DB_POOL_SIZE", 10, 1),
         resolve=_resolve(env),
         media_max_bytes=_positive_int(env, "FEDINET_MEDIA_MAX_BYTES", 16 * 1024 * 1024, 1024),
+        delivery_retention_days=_days(env, "FEDINET_DELIVERY_RETENTION_DAYS", 14, 1),
+        inbox_retention_days=_days(env, "FEDINET_INBOX_RETENTION_DAYS", 7, 1),
+        remote_content_days=_days(env, "FEDINET_REMOTE_CONTENT_DAYS", 90, 0),
         smtp_host=_optional(env, "FEDINET_SMTP_HOST"),
         smtp_port=_port(env, "FEDINET_SMTP_PORT", 587),
         smtp_username=_optional(env, "FEDINET_SMTP_USERNAME"),

@@ -21,6 +21,7 @@ __all__ = [
     "list_expired_awaiting",
     "list_followed_by_both",
     "list_followed_by_both_many",
+    "list_followee_inboxes",
     "list_follower_inboxes",
     "list_followers",
     "list_following",
@@ -325,3 +326,20 @@ async def list_followed_by_both_many(
     for row in rows:
         found[int(row["other"])].append(row["acct"])
     return found
+
+
+async def list_followee_inboxes(db: Executor, follower_id: int) -> list[str]:
+    """Distinct inboxes of the remote actors ``follower_id`` follows or asked to follow
+    (shared inboxes preferred): the servers that hold a follow of theirs."""
+    rows = await db.fetch(
+        """
+        SELECT DISTINCT coalesce(a.shared_inbox_uri, a.inbox_uri) AS inbox
+        FROM follows f JOIN actors a ON a.id = f.followee_id
+        WHERE f.follower_id = $1 AND NOT a.is_local
+          AND a.deleted_at IS NULL AND a.suspended_at IS NULL
+          AND coalesce(a.shared_inbox_uri, a.inbox_uri) IS NOT NULL
+        ORDER BY 1
+        """,
+        follower_id,
+    )
+    return [row["inbox"] for row in rows]

@@ -97,7 +97,7 @@ from __future__ import annotations
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
-from fedinet.web.pages import auth, discover, follow, home, signup
+from fedinet.web.pages import admin, auth, discover, follow, home, settings, signup
 from fedinet.web.pages.errors import EXCEPTION_HANDLERS
 
 __all__ = ["EXCEPTION_HANDLERS", "routes"]
@@ -108,5 +108,7 @@ routes: list[BaseRoute] = [
     *home.routes,
     *discover.routes,
     *follow.routes,
+    *settings.routes,
+    *admin.routes,
     Mount("/static", StaticFiles(packages=[("fedinet.web.pages", "static")]), name="static"),
 ]
