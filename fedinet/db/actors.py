@@ -20,6 +20,7 @@ __all__ = [
     "get_local_private_key",
     "insert_actor",
     "insert_key",
+    "is_actor_suspended",
     "list_keys_for_actor",
     "mark_local_actor_deleted",
     "mark_remote_actor_deleted",
@@ -433,3 +434,16 @@ async def mark_local_actor_deleted(db: Executor, actor_id: int) -> None:
         "UPDATE connect_links SET revoked_at = now() WHERE owner_id = $1 AND revoked_at IS NULL",
         actor_id,
     )
+
+
+async def is_actor_suspended(db: Executor, actor_id: int) -> bool:
+    """Whether the actor, or (for a remote one) its whole domain, is suspended."""
+    value = await db.fetchval(
+        """
+        SELECT suspended_at IS NOT NULL
+               OR (NOT is_local AND fedinet_domain_block_severity(domain) = 'suspend')
+        FROM actors WHERE id = $1
+        """,
+        actor_id,
+    )
+    return bool(value)

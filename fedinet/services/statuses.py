@@ -313,8 +313,13 @@ async def delete_status(
 
 
 async def visible_to(conn: Connection, status: Status, viewer: Actor | None) -> bool:
-    """Whether ``viewer`` (None: anonymous) may see ``status``."""
+    """Whether ``viewer`` (None: anonymous) may see ``status``. Nobody sees the posts of
+    a suspended account (or of a suspended domain's accounts) but the account itself."""
     if status.deleted_at is not None:
+        return False
+    if (viewer is None or viewer.id != status.actor_id) and await actors_db.is_actor_suspended(
+        conn, status.actor_id
+    ):
         return False
     if status.visibility in ("public", "unlisted"):
         if viewer is None:

@@ -69,6 +69,8 @@ async def test_suspend_refuses_logins_and_tokens_until_lifted(
     await interactions_db.add_to_home_feeds(runtime.pool, post.id, [reader.actor.id])
     everyone = {"local_only": False, "remote_only": False, "limit": 20}
     assert [s.id for s in await public_timeline(runtime.pool, **everyone)] == [post.id]
+    status_url = f"/api/v1/statuses/{post.id}"
+    assert (await client.get(status_url)).status_code == 200
 
     async with runtime.pool.acquire() as conn:
         suspended = await members.suspend_member(conn, settings, "@dana")
@@ -83,6 +85,10 @@ async def test_suspend_refuses_logins_and_tokens_until_lifted(
     assert refused.status_code == 400 and refused.json()["error"] == "invalid_grant"
     gone = await client.get(actor_url, headers={"Accept": AP})
     assert gone.status_code == 410 and gone.json()["type"] == "Tombstone"
+    # nor are the posts shown one by one, to anyone
+    assert (await client.get(status_url)).status_code == 404
+    reader_token = (await login(client, app, reader.email, PASSWORD)).json()["access_token"]
+    assert (await client.get(status_url, headers=bearer(reader_token))).status_code == 404
 
     async with runtime.pool.acquire() as conn:
         await members.unsuspend_member(conn, settings, f"dana@{settings.domain}")
@@ -93,6 +99,7 @@ async def test_suspend_refuses_logins_and_tokens_until_lifted(
     assert again.status_code == 200
     assert await me(client, again.json()["access_token"]) == 200
     assert (await client.get(actor_url, headers={"Accept": AP})).status_code == 200
+    assert (await client.get(status_url)).status_code == 200
 
 
 async def test_delete_federates_a_delete_and_keeps_a_tombstone(
