@@ -18,6 +18,7 @@ from fedinet.federation import handlers  # noqa: F401 - importing registers the 
 from fedinet.federation.delivery import delivery_loop
 from fedinet.federation.processing import inbox_loop
 from fedinet.runtime import Runtime
+from fedinet.services.admin.queue import cleanup_if_due
 from fedinet.services.follows import expire_awaiting
 
 __all__ = ["LOOPS", "WorkerLoop", "run_workers"]
@@ -30,12 +31,22 @@ MAINTENANCE_EVERY = 600.0
 
 
 async def maintenance_loop(runtime: Runtime, stop: asyncio.Event) -> None:
-    """Periodic chores: refuse follow requests that waited too long for a note."""
+    """Periodic chores: refuse follow requests that waited too long for a note; once a
+    day (one worker of all, whoever claims it first) what ``fedinet admin cleanup`` does."""
     while not stop.is_set():
         async with runtime.pool.acquire() as conn:
             expired = await expire_awaiting(conn, runtime.settings, datetime.now(UTC))
         if expired:
             log.info("expired follow requests that never got a note count=%d", expired)
+        done = await cleanup_if_due(runtime.pool, runtime.settings)
+        if done is not None:
+            log.info(
+                "daily cleanup deliveries=%d inbox_items=%d remote_statuses=%d oauth_codes=%d",
+                done.deliveries,
+                done.inbox_items,
+                done.remote_statuses,
+                done.oauth_codes,
+            )
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=MAINTENANCE_EVERY)
 

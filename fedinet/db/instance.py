@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from fedinet.db.types import Executor
 
-__all__ = ["UserCounts", "count_users", "get_instance_setting", "set_instance_setting"]
+__all__ = [
+    "UserCounts",
+    "claim_chore",
+    "count_users",
+    "get_instance_setting",
+    "set_instance_setting",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,3 +61,21 @@ async def count_users(db: Executor) -> UserCounts:
         active_month=int(row["active_month"]),
         active_halfyear=int(row["active_halfyear"]),
     )
+
+
+async def claim_chore(db: Executor, name: str, every: timedelta) -> bool:
+    """Claim the periodic chore ``name`` if nobody did in the last ``every``: true for
+    exactly one caller per period, however many worker processes ask (the claim is one
+    atomic upsert of ``instance_settings['chore:<name>']``, the time of the last run)."""
+    claimed = await db.fetchval(
+        """
+        INSERT INTO instance_settings AS s (key, value, updated_at)
+        VALUES ('chore:' || $1, to_jsonb(now()), now())
+        ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = now()
+        WHERE s.updated_at <= now() - $2::interval
+        RETURNING true
+        """,
+        name,
+        every,
+    )
+    return bool(claimed)

@@ -20,6 +20,7 @@ from fedinet.config import Settings
 from fedinet.db import deliveries as deliveries_db
 from fedinet.db import domain_blocks as blocks_db
 from fedinet.db import inbox as inbox_db
+from fedinet.db import instance as instance_db
 from fedinet.db import oauth as oauth_db
 from fedinet.db import servers as servers_db
 from fedinet.db import statuses as statuses_db
@@ -27,9 +28,17 @@ from fedinet.db.deliveries import DomainQueueStats
 from fedinet.db.types import Connection, Executor
 from fedinet.errors import ValidationError
 
-__all__ = ["CleanupResult", "cleanup", "queue_stats", "retry_server"]
+__all__ = [
+    "CLEANUP_EVERY",
+    "CleanupResult",
+    "cleanup",
+    "cleanup_if_due",
+    "queue_stats",
+    "retry_server",
+]
 
 STATUS_BATCH = 500
+CLEANUP_EVERY = timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,3 +101,11 @@ async def cleanup(db: Executor, settings: Settings) -> CleanupResult:
         remote_statuses=remote_statuses,
         oauth_codes=codes,
     )
+
+
+async def cleanup_if_due(db: Executor, settings: Settings) -> CleanupResult | None:
+    """:func:`cleanup`, if no process ran it in the last :data:`CLEANUP_EVERY` (the
+    workers' maintenance loop asks every few minutes; one of them wins each day)."""
+    if not await instance_db.claim_chore(db, "cleanup", CLEANUP_EVERY):
+        return None
+    return await cleanup(db, settings)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 from datetime import timedelta
@@ -14,7 +15,14 @@ from fedinet.db.domain_blocks import add_domain_block
 from fedinet.db.inbox import insert_inbox_item, mark_inbox_item
 from fedinet.errors import ValidationError
 from fedinet.runtime import Runtime
-from fedinet.services.admin.queue import cleanup, queue_stats, retry_server
+from fedinet.services.admin.queue import (
+    CLEANUP_EVERY,
+    cleanup,
+    cleanup_if_due,
+    queue_stats,
+    retry_server,
+)
+from fedinet.worker import maintenance_loop
 from tests.services.admin._common import member, queue_delivery, remote, remote_status
 
 
@@ -124,3 +132,46 @@ async def test_cleanup_deletes_only_what_is_past_retention(runtime: Runtime) -> 
     keep_all = dataclasses.replace(runtime.settings, remote_content_days=0)
     await runtime.pool.execute("DELETE FROM favourites")
     assert (await cleanup(runtime.pool, keep_all)).remote_statuses == 0
+
+
+async def test_the_daily_cleanup_runs_once_per_day_whoever_asks(runtime: Runtime) -> None:
+    ana = await member(runtime, "ana")
+    await queue_delivery(runtime, ana, "https://a.example/inbox")
+    await runtime.pool.execute(
+        "UPDATE deliveries SET state = 'delivered', created_at = now() - interval '30 days'"
+    )
+    # several workers asking at once: exactly one runs it
+    results = await asyncio.gather(
+        *(cleanup_if_due(runtime.pool, runtime.settings) for _ in range(6))
+    )
+    ran = [r for r in results if r is not None]
+    assert len(ran) == 1 and ran[0].deliveries == 1
+    assert await runtime.pool.fetchval("SELECT count(*) FROM deliveries") == 0
+    # later the same day: not again
+    assert await cleanup_if_due(runtime.pool, runtime.settings) is None
+    # a day after the last run: due again
+    await runtime.pool.execute(
+        "UPDATE instance_settings SET updated_at = now() - $1::interval "
+        "WHERE key = 'chore:cleanup'",
+        CLEANUP_EVERY,
+    )
+    assert await cleanup_if_due(runtime.pool, runtime.settings) is not None
+
+
+async def test_the_maintenance_loop_runs_the_cleanup(runtime: Runtime) -> None:
+    ana = await member(runtime, "ana")
+    await queue_delivery(runtime, ana, "https://a.example/inbox")
+    await runtime.pool.execute(
+        "UPDATE deliveries SET state = 'delivered', created_at = now() - interval '30 days'"
+    )
+    stop = asyncio.Event()
+    loop = asyncio.create_task(maintenance_loop(runtime, stop))
+    try:
+        for _ in range(100):
+            if await runtime.pool.fetchval("SELECT count(*) FROM deliveries") == 0:
+                break
+            await asyncio.sleep(0.05)
+        assert await runtime.pool.fetchval("SELECT count(*) FROM deliveries") == 0
+    finally:
+        stop.set()
+        await loop
