@@ -200,9 +200,20 @@ async def csrf_token(request: Request) -> str:
     return _csrf_for(request, _ensure_nonce(request), found.session.id if found else None)
 
 
+def _same_origin(request: Request, origin: str) -> bool:
+    """Whether a form was sent from this server: from its configured URL, or from the
+    address the browser used to reach it (``http://127.0.0.1:8000`` when the URL says
+    ``localhost:8000``). A browser names the page's own site in ``Origin``, and a page
+    elsewhere cannot make it send this server's ``Host`` with a foreign ``Origin``."""
+    if origin == settings(request).url:
+        return True
+    host = request.headers.get("host")
+    return host is not None and origin == f"{request.url.scheme}://{host}"
+
+
 async def _check_csrf(request: Request, submitted: str | None) -> None:
     origin = request.headers.get("origin")
-    if origin and origin != "null" and origin.rstrip("/") != settings(request).url:
+    if origin and origin != "null" and not _same_origin(request, origin.rstrip("/")):
         raise PermissionDenied(
             "This form was sent from another site, so it was refused.", reason="csrf"
         )

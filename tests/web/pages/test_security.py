@@ -88,6 +88,33 @@ async def test_cross_origin_post_is_refused_even_with_a_token(
     assert "another site" in response.text
 
 
+async def test_a_form_from_the_address_the_browser_used_is_accepted(
+    browser: httpx.AsyncClient, runtime: Runtime, settings: Settings
+) -> None:
+    """The README's `fedinet serve` says localhost:8000; someone opening 127.0.0.1:8000
+    must still be able to sign up and log in. Only that exact origin is let in."""
+    member = await make_member(runtime, settings, "alice")
+    other_address = {"host": "127.0.0.1:8000"}
+    token = csrf_of((await browser.get("/login", headers=other_address)).text)
+    form = {"csrf_token": token, "login": "alice", "password": member.password}
+    scheme = settings.url.split("://")[0]  # the scheme the test client uses
+    wrong_scheme = "http" if scheme == "https" else "https"
+    for foreign in (
+        f"{wrong_scheme}://127.0.0.1:8000",
+        f"{scheme}://127.0.0.1:8001",
+        f"{scheme}://evil.example",
+    ):
+        refused = await browser.post(
+            "/login", data=form, headers={**other_address, "origin": foreign}
+        )
+        assert refused.status_code == 403, foreign
+        assert "another site" in refused.text
+    accepted = await browser.post(
+        "/login", data=form, headers={**other_address, "origin": f"{scheme}://127.0.0.1:8000"}
+    )
+    assert accepted.status_code == 303, accepted.text
+
+
 async def test_pages_carry_strict_headers_and_no_inline_code(
     browser: httpx.AsyncClient, runtime: Runtime, settings: Settings
 ) -> None:
