@@ -12,7 +12,7 @@ from starlette.routing import BaseRoute, Route
 
 from fedinet.config import Settings
 from fedinet.runtime import Runtime, open_runtime
-from fedinet.web import activitypub, api, collections, inbox, wellknown
+from fedinet.web import activitypub, api, collections, inbox, pages, wellknown
 from fedinet.web.api import account_lists as api_account_lists
 from fedinet.web.api import connect_links as api_connect_links
 from fedinet.web.api import directory as api_directory
@@ -25,7 +25,6 @@ from fedinet.web.api import statuses as api_statuses
 from fedinet.web.api import streaming as api_streaming
 from fedinet.web.api import timelines as api_timelines
 from fedinet.web.api.middleware import ApiRateLimitMiddleware
-from fedinet.web.errors import EXCEPTION_HANDLERS
 from fedinet.web.health import healthz, livez
 from fedinet.web.metrics import MetricsMiddleware, metrics_endpoint
 from fedinet.web.middleware import AccessLogMiddleware
@@ -61,6 +60,8 @@ def _routes() -> list[BaseRoute]:
         *api_registration.routes,
         *api_streaming.routes,
         *api.routes,
+        # fedinet's own web pages and their /static files
+        *pages.routes,
     ]
 
 
@@ -111,7 +112,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> Starlet
             Middleware(MetricsMiddleware),
             *(m for m in api.middleware if settings.api_rate_limits or not _is_rate_limit(m)),
         ],
-        exception_handlers=EXCEPTION_HANDLERS,
+        exception_handlers=pages.EXCEPTION_HANDLERS,
         lifespan=lifespan,
     )
     app.state.settings = settings

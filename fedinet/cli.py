@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Iterator, Sequence
 from typing import Any
 
 from fedinet import __version__
+from fedinet.cli_admin import add_admin_commands, run_admin
 from fedinet.config import Settings, load_settings
 from fedinet.errors import FedinetError
 from fedinet.logs import configure_logging
@@ -173,6 +174,11 @@ async def _create_user(settings: Settings, args: argparse.Namespace) -> None:
         print(f"password: {created.generated_password}")
 
 
+async def _admin(settings: Settings, args: argparse.Namespace) -> None:
+    _stop_on_signals(_cancel_until(lambda: False))
+    await run_admin(settings, args)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="fedinet",
@@ -208,6 +214,7 @@ def _parser() -> argparse.ArgumentParser:
         "--password", help="the password (at least 8 characters); generated and printed if omitted"
     )
     create_user.add_argument("--admin", action="store_true", help="make the member an admin")
+    add_admin_commands(admin_commands)
     return parser
 
 
@@ -255,8 +262,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 action = _worker(settings, args.metrics_host, args.metrics_port)
             case "migrate":
                 action = _migrate(settings)
-            case "admin":
+            case "admin" if args.admin_command == "create-user":
                 action = _create_user(settings, args)
+            case "admin":
+                action = _admin(settings, args)
         assert asyncio.iscoroutine(action)
         return _run(action)
     except FedinetError as exc:

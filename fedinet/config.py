@@ -80,6 +80,31 @@ ENV_VARS: dict[str, tuple[str, str]] = {
         "16777216",
         "Largest image a member may upload (bytes); bigger ones are refused with 422.",
     ),
+    "FEDINET_DELIVERY_RETENTION_DAYS": (
+        "14",
+        "`fedinet admin cleanup` deletes delivered and failed delivery rows older than this.",
+    ),
+    "FEDINET_INBOX_RETENTION_DAYS": (
+        "7",
+        "`fedinet admin cleanup` deletes processed inbox activities older than this.",
+    ),
+    "FEDINET_REMOTE_CONTENT_DAYS": (
+        "90",
+        "`fedinet admin cleanup` deletes remote posts older than this that no member "
+        "touched (favourite, boost, reply, mention); 0 keeps them forever.",
+    ),
+    "FEDINET_SMTP_HOST": (
+        "(unset: mails are written to the log)",
+        "SMTP server for password-reset mails.",
+    ),
+    "FEDINET_SMTP_PORT": ("587", "SMTP port."),
+    "FEDINET_SMTP_USERNAME": ("(unset)", "SMTP login, if the server wants one."),
+    "FEDINET_SMTP_PASSWORD": ("(unset)", "SMTP password."),
+    "FEDINET_SMTP_FROM": ("noreply@<domain>", "Sender address of fedinet's mails."),
+    "FEDINET_SMTP_SECURITY": (
+        "starttls",
+        "starttls, tls (implicit TLS, usually port 465) or none.",
+    ),
 }
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -95,6 +120,7 @@ EVERYWHERE: tuple[Network, ...] = (
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 _LOG_LEVELS = ("debug", "info", "warning", "error")
+_SMTP_SECURITY = ("starttls", "tls", "none")
 SECRET_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
 
 
@@ -131,6 +157,20 @@ class Settings:
     def media_dir(self) -> Path:
         """Where uploaded files are kept: ``<data_dir>/media``."""
         return self.data_dir / "media"
+
+    delivery_retention_days: int = 14
+    inbox_retention_days: int = 7
+    remote_content_days: int = 90
+    """0: remote posts are kept forever."""
+    smtp_host: str | None = None
+    """SMTP server for mails (password resets); None writes them to the log instead."""
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str | None = None
+    """Sender address; None means ``noreply@<host of url>``."""
+    smtp_security: str = "starttls"
+    """``starttls``, ``tls`` (implicit) or ``none``."""
 
     @property
     def domain(self) -> str:
@@ -227,6 +267,33 @@ def _token(env: Mapping[str, str], name: str) -> str | None:
     return raw
 
 
+def _days(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise ConfigError(name, f"expected a whole number of days, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(name, f"must be at least {minimum} days")
+    return value
+
+
+def _port(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    if not raw.strip().isdigit() or not 0 < int(raw) < 65536:
+        raise ConfigError(name, f"expected a port number, got {raw!r}")
+    return int(raw)
+
+
+def _optional(env: Mapping[str, str], name: str) -> str | None:
+    raw = env.get(name)
+    return raw.strip() if raw is not None and raw.strip() else None
+
+
 def _parse_url(raw: str) -> str:
     name = "FEDINET_URL"
     try:
@@ -313,6 +380,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     log_level = env.get("FEDINET_LOG_LEVEL", "info").strip().lower()
     if log_level not in _LOG_LEVELS:
         raise ConfigError("FEDINET_LOG_LEVEL", f"must be one of {', '.join(_LOG_LEVELS)}")
+    smtp_security = env.get("FEDINET_SMTP_SECURITY", "starttls").strip().lower() or "starttls"
+    if smtp_security not in _SMTP_SECURITY:
+        raise ConfigError("FEDINET_SMTP_SECURITY", f"must be one of {', '.join(_SMTP_SECURITY)}")
     return Settings(
         url=url,
         database_url=database_url,
@@ -332,4 +402,13 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         db_pool_size=_positive_int(env, "FEDINET_DB_POOL_SIZE", 10, 1),
         resolve=_resolve(env),
         media_max_bytes=_positive_int(env, "FEDINET_MEDIA_MAX_BYTES", 16 * 1024 * 1024, 1024),
+        delivery_retention_days=_days(env, "FEDINET_DELIVERY_RETENTION_DAYS", 14, 1),
+        inbox_retention_days=_days(env, "FEDINET_INBOX_RETENTION_DAYS", 7, 1),
+        remote_content_days=_days(env, "FEDINET_REMOTE_CONTENT_DAYS", 90, 0),
+        smtp_host=_optional(env, "FEDINET_SMTP_HOST"),
+        smtp_port=_port(env, "FEDINET_SMTP_PORT", 587),
+        smtp_username=_optional(env, "FEDINET_SMTP_USERNAME"),
+        smtp_password=env.get("FEDINET_SMTP_PASSWORD") or None,
+        smtp_from=_optional(env, "FEDINET_SMTP_FROM"),
+        smtp_security=smtp_security,
     )

@@ -138,6 +138,33 @@ def test_operations_settings_parsed(tmp_path: Path) -> None:
     assert load_settings(env(tmp_path, FEDINET_TRUSTED_PROXIES="")).trusted_proxies == ()
 
 
+def test_smtp_settings(tmp_path: Path) -> None:
+    default = load_settings(env(tmp_path))
+    assert default.smtp_host is None and default.smtp_port == 587
+    assert default.smtp_security == "starttls"
+    settings = load_settings(
+        env(
+            tmp_path,
+            FEDINET_SMTP_HOST="mail.example.org",
+            FEDINET_SMTP_PORT="465",
+            FEDINET_SMTP_SECURITY="TLS",
+            FEDINET_SMTP_USERNAME="fedinet",
+            FEDINET_SMTP_PASSWORD="pw",
+            FEDINET_SMTP_FROM="hello@example.org",
+        )
+    )
+    assert (settings.smtp_host, settings.smtp_port, settings.smtp_security) == (
+        "mail.example.org",
+        465,
+        "tls",
+    )
+    assert (settings.smtp_username, settings.smtp_password, settings.smtp_from) == (
+        "fedinet",
+        "pw",
+        "hello@example.org",
+    )
+
+
 @pytest.mark.parametrize(
     ("name", "value"),
     [
@@ -156,3 +183,16 @@ def test_bad_operations_settings_name_the_variable(tmp_path: Path, name: str, va
     with pytest.raises(ConfigError) as caught:
         load_settings(env(tmp_path, **{name: value}))
     assert name in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("FEDINET_SMTP_PORT", "smtp"),
+        ("FEDINET_SMTP_PORT", "70000"),
+        ("FEDINET_SMTP_SECURITY", "ssl3"),
+    ],
+)
+def test_bad_smtp_values_name_the_variable(tmp_path: Path, name: str, value: str) -> None:
+    with pytest.raises(ConfigError, match=name):
+        load_settings(env(tmp_path, **{name: value}))

@@ -20,3 +20,15 @@ def test_every_package_is_listed_in_pyproject() -> None:
     assert {"fedinet.migrations", "fedinet.templates"} <= listed
     assert config["package-dir"]["fedinet.migrations"] == "migrations"
     assert config["package-dir"]["fedinet.templates"] == "templates"
+
+
+def test_static_files_of_the_pages_are_package_data() -> None:
+    """Every file under fedinet/web/pages/static/ matches a package-data pattern."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    patterns = config["package-data"]["fedinet.web.pages"]
+    static = ROOT / "fedinet" / "web" / "pages"
+    files = [p for p in (static / "static").iterdir() if p.is_file()]
+    assert files
+    for path in files:
+        relative = path.relative_to(static)
+        assert any(relative.match(pattern) for pattern in patterns), relative

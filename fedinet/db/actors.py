@@ -21,11 +21,15 @@ __all__ = [
     "insert_actor",
     "insert_key",
     "list_keys_for_actor",
+    "mark_local_actor_deleted",
     "mark_remote_actor_deleted",
+    "remove_actor_from_feeds",
     "replace_remote_keys",
+    "set_actor_suspended",
     "set_display",
     "set_hide_collections",
     "set_images",
+    "sever_actor",
     "update_local_profile",
     "upsert_remote_actor",
 ]
@@ -366,4 +370,66 @@ async def set_images(
         actor_id,
         avatar_url,
         header_url,
+    )
+
+
+async def set_actor_suspended(db: Executor, actor_id: int, suspended: bool) -> Actor | None:
+    """Suspend an actor (``suspended_at`` = now, kept if already set) or lift it."""
+    row = await db.fetchrow(
+        """
+        UPDATE actors
+        SET suspended_at = CASE WHEN $2 THEN coalesce(suspended_at, now()) END,
+            updated_at = now()
+        WHERE id = $1
+        RETURNING *
+        """,
+        actor_id,
+        suspended,
+    )
+    return None if row is None else actor_from_row(row)
+
+
+async def remove_actor_from_feeds(db: Executor, actor_id: int) -> None:
+    """Take an actor's statuses out of every home feed and drop the notifications it
+    caused (suspension)."""
+    await db.execute(
+        "DELETE FROM home_feed h USING statuses s WHERE h.status_id = s.id AND s.actor_id = $1",
+        actor_id,
+    )
+    await db.execute("DELETE FROM notifications WHERE from_actor_id = $1", actor_id)
+
+
+async def sever_actor(db: Executor, actor_id: int) -> int:
+    """Cut an actor off from local members: its follows both ways, its statuses in home
+    feeds and the notifications it caused; returns how many follows went."""
+    await remove_actor_from_feeds(db, actor_id)
+    status = await db.execute(
+        "DELETE FROM follows WHERE follower_id = $1 OR followee_id = $1", actor_id
+    )
+    return int(status.rsplit(" ", 1)[-1])
+
+
+async def mark_local_actor_deleted(db: Executor, actor_id: int) -> None:
+    """A member's account is deleted: keep the actor as a tombstone (its username stays
+    taken, its keys sign the Delete), wipe its profile and statuses, cut its ties."""
+    await db.execute(
+        """
+        UPDATE actors
+        SET deleted_at = now(), display_name = '', summary = '', fields = '[]'::jsonb,
+            avatar_url = NULL, header_url = NULL, motives = '{}', interests = '{}',
+            region = NULL, discoverable = false, updated_at = now()
+        WHERE id = $1 AND is_local
+        """,
+        actor_id,
+    )
+    await db.execute(
+        "UPDATE statuses SET deleted_at = now(), content = '', source_text = NULL, raw = NULL "
+        "WHERE actor_id = $1 AND deleted_at IS NULL",
+        actor_id,
+    )
+    await sever_actor(db, actor_id)
+    await db.execute("DELETE FROM favourites WHERE actor_id = $1", actor_id)
+    await db.execute(
+        "UPDATE connect_links SET revoked_at = now() WHERE owner_id = $1 AND revoked_at IS NULL",
+        actor_id,
     )

@@ -31,6 +31,7 @@ __all__ = [
     "DeliveryRow",
     "DomainQueueStats",
     "claim_deliveries",
+    "delete_finished_deliveries",
     "delivery_domain",
     "enqueue_deliveries",
     "get_activity_by_uri",
@@ -43,6 +44,7 @@ __all__ = [
     "queue_stats",
     "release_deliveries",
     "reschedule_deliveries",
+    "retry_domain_deliveries",
     "schedule_retry",
 ]
 
@@ -225,17 +227,23 @@ async def enqueue_deliveries(db: Executor, activity_id: int, inboxes: list[str])
     """Queue ``activity_id`` for each distinct inbox and wake the workers.
 
     Returns how many rows were added (an inbox already queued for this activity is not
-    queued twice). Raises ``ValueError`` for an inbox URL without a host.
+    queued twice, and nothing is queued for a suspended domain). Raises ``ValueError``
+    for an inbox URL without a host.
     """
     urls, domains = _interleaved(inboxes)
     if not urls:
         return 0
     added = await db.fetchval(
         """
-        WITH added AS (
+        WITH suspended AS (
+            SELECT u.domain FROM (SELECT DISTINCT unnest($3::text[]) AS domain) AS u
+            WHERE fedinet_domain_block_severity(u.domain) = 'suspend'
+        ),
+        added AS (
             INSERT INTO deliveries (activity_id, inbox_uri, domain)
             SELECT $1, inbox, domain
             FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS t (inbox, domain, n)
+            WHERE t.domain NOT IN (SELECT suspended.domain FROM suspended)
             ORDER BY n
             ON CONFLICT (activity_id, inbox_uri) DO NOTHING
             RETURNING 1
@@ -483,3 +491,44 @@ async def queue_stats(db: Executor) -> list[DomainQueueStats]:
         """
     )
     return [DomainQueueStats(**dict(row)) for row in rows]
+
+
+async def retry_domain_deliveries(db: Executor, domain: str) -> int:
+    """Make every pending and failed delivery to ``domain`` due now (failed ones start
+    over with no attempts counted) and wake the workers; returns how many. Rows held by a
+    worker are left alone."""
+    moved = await db.fetchval(
+        """
+        WITH moved AS (
+            UPDATE deliveries
+            SET state = 'pending', next_attempt_at = now(), locked_until = NULL,
+                attempts = CASE WHEN state = 'failed' THEN 0 ELSE attempts END
+            WHERE domain = $1
+              AND state IN ('pending', 'failed')
+              AND (locked_until IS NULL OR locked_until < now())
+            RETURNING 1
+        ),
+        counted AS (SELECT count(*) AS n FROM moved)
+        SELECT n FROM counted, LATERAL (SELECT pg_notify($2, '') WHERE counted.n > 0) AS woken
+        """,
+        domain.strip().lower(),
+        DELIVERY_CHANNEL,
+    )
+    return int(moved or 0)
+
+
+async def delete_finished_deliveries(db: Executor, older_than: timedelta) -> int:
+    """Delete delivered and failed rows created more than ``older_than`` ago (activities
+    stay: they are the outbox); returns how many rows went."""
+    value = await db.fetchval(
+        """
+        WITH gone AS (
+            DELETE FROM deliveries
+            WHERE state IN ('delivered', 'failed') AND created_at < now() - $1::interval
+            RETURNING 1
+        )
+        SELECT count(*) FROM gone
+        """,
+        older_than,
+    )
+    return int(value or 0)

@@ -4,6 +4,9 @@ A block on ``example.com`` also covers every subdomain (``a.example.com``) and e
 (``example.com:8443``). ``suspend`` refuses all federation; ``silence`` only limits what is
 shown, so :func:`is_domain_blocked` answers for suspensions and :func:`find_domain_block`
 gives the full picture.
+
+Queries that filter rows by blocks use the SQL function ``fedinet_domain_block_severity``
+(migration 0009), which applies the same covering rule inside PostgreSQL.
 """
 
 from __future__ import annotations
@@ -20,11 +23,15 @@ __all__ = [
     "DomainBlock",
     "Severity",
     "add_domain_block",
+    "cancel_suspended_deliveries",
     "covering_domains",
+    "domain_block_severity",
     "find_domain_block",
     "is_domain_blocked",
     "list_domain_blocks",
+    "purge_suspended_from_feeds",
     "remove_domain_block",
+    "sever_suspended_follows",
 ]
 
 Severity = Literal["suspend", "silence"]
@@ -128,3 +135,74 @@ async def remove_domain_block(db: Executor, domain: str) -> bool:
 async def list_domain_blocks(db: Executor) -> list[DomainBlock]:
     rows = await db.fetch("SELECT * FROM domain_blocks ORDER BY domain")
     return [_block_from_row(row) for row in rows]
+
+
+async def domain_block_severity(db: Executor, domain: str) -> Severity | None:
+    """The strongest block covering ``domain``: ``suspend`` if any covering block suspends,
+    else ``silence`` if one silences, else ``None`` (as the SQL function computes it)."""
+    value = await db.fetchval("SELECT fedinet_domain_block_severity($1)", domain)
+    if value == "suspend":
+        return "suspend"
+    return "silence" if value == "silence" else None
+
+
+async def sever_suspended_follows(db: Executor) -> int:
+    """Delete every follow (and request) between a local actor and an actor of a suspended
+    domain, both ways; returns how many went."""
+    value = await db.fetchval(
+        """
+        WITH suspended AS (
+            SELECT id FROM actors
+            WHERE NOT is_local AND fedinet_domain_block_severity(domain) = 'suspend'
+        ),
+        gone AS (
+            DELETE FROM follows AS f
+            WHERE f.follower_id IN (SELECT id FROM suspended)
+               OR f.followee_id IN (SELECT id FROM suspended)
+            RETURNING 1
+        )
+        SELECT count(*) FROM gone
+        """
+    )
+    return int(value or 0)
+
+
+async def purge_suspended_from_feeds(db: Executor) -> int:
+    """Take statuses of suspended domains out of home feeds and drop the notifications
+    their actors caused; returns how many feed entries went."""
+    await db.execute(
+        """
+        DELETE FROM notifications AS n USING actors AS a
+        WHERE a.id = n.from_actor_id AND NOT a.is_local
+          AND fedinet_domain_block_severity(a.domain) = 'suspend'
+        """
+    )
+    value = await db.fetchval(
+        """
+        WITH gone AS (
+            DELETE FROM home_feed AS h USING statuses AS s, actors AS a
+            WHERE h.status_id = s.id AND a.id = s.actor_id AND NOT a.is_local
+              AND fedinet_domain_block_severity(a.domain) = 'suspend'
+            RETURNING 1
+        )
+        SELECT count(*) FROM gone
+        """
+    )
+    return int(value or 0)
+
+
+async def cancel_suspended_deliveries(db: Executor) -> int:
+    """Give up the pending deliveries to suspended domains (rows a worker holds right now
+    included: their outcome no longer matters); returns how many."""
+    value = await db.fetchval(
+        """
+        WITH cancelled AS (
+            UPDATE deliveries
+            SET state = 'failed', locked_until = NULL, last_error = 'domain suspended'
+            WHERE state = 'pending' AND fedinet_domain_block_severity(domain) = 'suspend'
+            RETURNING 1
+        )
+        SELECT count(*) FROM cancelled
+        """
+    )
+    return int(value or 0)

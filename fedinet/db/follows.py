@@ -20,6 +20,8 @@ __all__ = [
     "list_awaiting_from",
     "list_expired_awaiting",
     "list_followed_by_both",
+    "list_followed_by_both_many",
+    "list_followee_inboxes",
     "list_follower_inboxes",
     "list_followers",
     "list_following",
@@ -296,3 +298,48 @@ async def list_followed_by_both(db: Executor, a: int, b: int, *, limit: int) -> 
         limit,
     )
     return [row["acct"] for row in rows]
+
+
+async def list_followed_by_both_many(
+    db: Executor, a: int, others: list[int], *, limit: int
+) -> dict[int, list[str]]:
+    """:func:`list_followed_by_both` of ``a`` with each of ``others``, in one query."""
+    rows = await db.fetch(
+        """
+        SELECT o.id AS other, m.acct
+        FROM unnest($2::bigint[]) AS o(id)
+        CROSS JOIN LATERAL (
+            SELECT t.username || '@' || t.domain AS acct
+            FROM follows f1
+            JOIN follows f2 ON f2.followee_id = f1.followee_id
+            JOIN actors t ON t.id = f1.followee_id
+            WHERE f1.follower_id = $1 AND f2.follower_id = o.id
+              AND f1.state = 'accepted' AND f2.state = 'accepted'
+            ORDER BY f1.id DESC LIMIT $3
+        ) m
+        """,
+        a,
+        others,
+        limit,
+    )
+    found: dict[int, list[str]] = {other: [] for other in others}
+    for row in rows:
+        found[int(row["other"])].append(row["acct"])
+    return found
+
+
+async def list_followee_inboxes(db: Executor, follower_id: int) -> list[str]:
+    """Distinct inboxes of the remote actors ``follower_id`` follows or asked to follow
+    (shared inboxes preferred): the servers that hold a follow of theirs."""
+    rows = await db.fetch(
+        """
+        SELECT DISTINCT coalesce(a.shared_inbox_uri, a.inbox_uri) AS inbox
+        FROM follows f JOIN actors a ON a.id = f.followee_id
+        WHERE f.follower_id = $1 AND NOT a.is_local
+          AND a.deleted_at IS NULL AND a.suspended_at IS NULL
+          AND coalesce(a.shared_inbox_uri, a.inbox_uri) IS NOT NULL
+        ORDER BY 1
+        """,
+        follower_id,
+    )
+    return [row["inbox"] for row in rows]

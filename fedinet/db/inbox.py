@@ -13,6 +13,7 @@ __all__ = [
     "InboxItem",
     "claim_inbox_items",
     "count_inbox_items",
+    "delete_processed_inbox_items",
     "get_inbox_item_by_activity_id",
     "insert_inbox_item",
     "mark_inbox_item",
@@ -139,5 +140,23 @@ async def get_inbox_item_by_activity_id(db: Executor, activity_id: str) -> Inbox
 async def count_inbox_items(db: Executor, state: str | None = None) -> int:
     value = await db.fetchval(
         "SELECT count(*) FROM inbox_items WHERE $1::text IS NULL OR state = $1", state
+    )
+    return int(value or 0)
+
+
+async def delete_processed_inbox_items(db: Executor, older_than: timedelta) -> int:
+    """Delete items processed (done, ignored or failed) that arrived more than
+    ``older_than`` ago; returns how many. Replays of such old activities are refused by the
+    signature's date check anyway."""
+    value = await db.fetchval(
+        """
+        WITH gone AS (
+            DELETE FROM inbox_items
+            WHERE state <> 'pending' AND received_at < now() - $1::interval
+            RETURNING 1
+        )
+        SELECT count(*) FROM gone
+        """,
+        older_than,
     )
     return int(value or 0)

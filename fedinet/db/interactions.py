@@ -159,10 +159,21 @@ async def insert_notification(
     from_actor_id: int,
     status_id: int | None = None,
 ) -> None:
+    """Notify a member, unless the actor is on a blocked (silenced) domain and the member
+    does not follow them: a limited domain reaches only its people's followers."""
     await db.execute(
         """
         INSERT INTO notifications (recipient_id, notification_type, from_actor_id, status_id)
-        VALUES ($1, $2, $3, $4)
+        SELECT $1, $2, $3, $4
+        WHERE NOT EXISTS (
+            SELECT 1 FROM actors a
+            WHERE a.id = $3 AND NOT a.is_local
+              AND fedinet_domain_block_severity(a.domain) IS NOT NULL
+              AND NOT EXISTS (
+                  SELECT 1 FROM follows f
+                  WHERE f.follower_id = $1 AND f.followee_id = $3 AND f.state = 'accepted'
+              )
+        )
         """,
         recipient_id,
         notification_type,

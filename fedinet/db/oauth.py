@@ -16,6 +16,7 @@ from fedinet.models import Actor, User
 __all__ = [
     "AccessToken",
     "AuthorizationCode",
+    "AuthorizedApp",
     "OAuthApp",
     "consume_code",
     "delete_expired_codes",
@@ -29,9 +30,12 @@ __all__ = [
     "insert_app",
     "insert_code",
     "insert_token",
+    "list_authorized_apps",
     "record_login",
+    "revoke_app_for_user",
     "revoke_token",
     "revoke_tokens_for_code",
+    "revoke_tokens_for_user",
     "touch_token",
 ]
 
@@ -46,6 +50,20 @@ class OAuthApp:
     scopes: list[str]
     website: str | None
     created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorizedApp:
+    """An application holding live tokens of a member, with what they allow."""
+
+    app_id: int
+    name: str
+    website: str | None
+    scopes: list[str]
+    """Every scope any of its live tokens carries."""
+    tokens: int
+    authorized_at: datetime
+    last_used_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -323,3 +341,55 @@ async def get_user_by_id(db: Executor, user_id: int) -> User | None:
     values = dict(row)
     values["email"] = str(values["email"])
     return User(**values)
+
+
+async def revoke_tokens_for_user(db: Executor, user_id: int) -> int:
+    """Revoke every access token of a member (suspension, new password); returns how many."""
+    status = await db.execute(
+        "UPDATE oauth_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL",
+        user_id,
+    )
+    return int(status.rsplit(" ", 1)[-1])
+
+
+async def list_authorized_apps(db: Executor, user_id: int) -> list[AuthorizedApp]:
+    """The applications with live (unrevoked) tokens of a member, most recently used first."""
+    rows = await db.fetch(
+        """
+        SELECT a.id AS app_id, a.name, a.website,
+               array(SELECT DISTINCT s FROM oauth_tokens t2, unnest(t2.scopes) AS s
+                     WHERE t2.app_id = a.id AND t2.user_id = $1 AND t2.revoked_at IS NULL
+                     ORDER BY s) AS scopes,
+               count(*) AS tokens,
+               min(t.created_at) AS authorized_at,
+               max(t.last_used_at) AS last_used_at
+        FROM oauth_tokens t JOIN oauth_apps a ON a.id = t.app_id
+        WHERE t.user_id = $1 AND t.revoked_at IS NULL
+        GROUP BY a.id
+        ORDER BY max(coalesce(t.last_used_at, t.created_at)) DESC, a.id
+        """,
+        user_id,
+    )
+    return [
+        AuthorizedApp(
+            app_id=row["app_id"],
+            name=row["name"],
+            website=row["website"],
+            scopes=list(row["scopes"]),
+            tokens=int(row["tokens"]),
+            authorized_at=row["authorized_at"],
+            last_used_at=row["last_used_at"],
+        )
+        for row in rows
+    ]
+
+
+async def revoke_app_for_user(db: Executor, user_id: int, app_id: int) -> int:
+    """Revoke every live token an application holds for a member; returns how many."""
+    status = await db.execute(
+        "UPDATE oauth_tokens SET revoked_at = now() "
+        "WHERE user_id = $1 AND app_id = $2 AND revoked_at IS NULL",
+        user_id,
+        app_id,
+    )
+    return int(status.rsplit(" ", 1)[-1])

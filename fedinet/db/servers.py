@@ -20,6 +20,7 @@ __all__ = [
     "get_signature_format",
     "record_failure",
     "record_success",
+    "reset_server_failures",
     "set_signature_format",
 ]
 
@@ -104,3 +105,16 @@ async def record_failure(db: Executor, domain: str) -> Server:
     )
     assert row is not None
     return _server_from_row(row)
+
+
+async def reset_server_failures(db: Executor, domain: str) -> None:
+    """Forget a server's failures (an admin asked to retry it now): deliveries to it are
+    claimed normally again instead of waiting for the next probe."""
+    await db.execute(
+        """
+        UPDATE servers SET consecutive_failures = 0, unreachable_since = NULL,
+                           updated_at = now()
+        WHERE domain = $1
+        """,
+        _key(domain),
+    )

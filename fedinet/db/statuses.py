@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from fedinet.db.types import Executor, Record
@@ -11,6 +11,7 @@ from fedinet.models import Status
 __all__ = [
     "add_status_audience",
     "count_statuses",
+    "delete_stale_remote_statuses",
     "get_reblog",
     "get_status_by_id",
     "get_status_by_uri",
@@ -255,3 +256,37 @@ async def list_status_audience(db: Executor, status_id: int) -> list[str]:
         status_id,
     )
     return [row[0] for row in rows]
+
+
+async def delete_stale_remote_statuses(db: Executor, older_than: timedelta, *, limit: int) -> int:
+    """Delete up to ``limit`` remote statuses stored more than ``older_than`` ago that no
+    local member touched: not favourited, boosted, replied to or mentioning a member, and
+    not boosted by anyone since. Home-feed entries and remote boosts of them go with them
+    (cascade). Returns how many went; call again until it returns less than ``limit``."""
+    value = await db.fetchval(
+        """
+        WITH stale AS (
+            SELECT s.id FROM statuses AS s
+            WHERE NOT s.is_local AND s.created_at < now() - $1::interval
+              AND NOT EXISTS (
+                  SELECT 1 FROM favourites AS f JOIN actors AS a ON a.id = f.actor_id
+                  WHERE f.status_id = s.id AND a.is_local)
+              AND NOT EXISTS (
+                  SELECT 1 FROM statuses AS r
+                  WHERE r.reblog_of_id = s.id
+                    AND (r.is_local OR r.created_at >= now() - $1::interval))
+              AND NOT EXISTS (
+                  SELECT 1 FROM statuses AS r WHERE r.in_reply_to_id = s.id AND r.is_local)
+              AND NOT EXISTS (
+                  SELECT 1 FROM mentions AS m JOIN actors AS a ON a.id = m.actor_id
+                  WHERE m.status_id = s.id AND a.is_local)
+            ORDER BY s.id
+            LIMIT $2
+        ),
+        gone AS (DELETE FROM statuses WHERE id IN (SELECT id FROM stale) RETURNING 1)
+        SELECT count(*) FROM gone
+        """,
+        older_than,
+        limit,
+    )
+    return int(value or 0)

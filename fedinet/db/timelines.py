@@ -1,7 +1,9 @@
 """Named queries for timelines, paged as Mastodon pages them (by id).
 
 Each timeline has two queries, newest-first and (for ``min_id``) oldest-first, so that
-both walk an index instead of sorting.
+both walk an index instead of sorting. The public timelines leave out suspended accounts
+and remote statuses of blocked domains: a silenced (limited) domain is seen only by those
+who follow its people.
 
 The home timeline checks ``fedinet_hides`` (blocks, mutes, domain blocks) per status only
 when its owner has any of those: three index probes once per page instead of three per
@@ -74,6 +76,9 @@ _PUBLIC_DESC = """
     FROM statuses
     WHERE visibility = 'public' AND deleted_at IS NULL AND reblog_of_id IS NULL
       AND (NOT $1 OR is_local) AND (NOT $2 OR NOT is_local)
+      AND (SELECT a.suspended_at IS NULL
+                  AND (a.is_local OR fedinet_domain_block_severity(a.domain) IS NULL)
+           FROM actors a WHERE a.id = statuses.actor_id)
       AND ($4::bigint IS NULL OR id < $4)
       AND ($5::bigint IS NULL OR id > $5)
       AND ($6::bigint IS NULL OR NOT fedinet_hides($6, actor_id))
@@ -89,6 +94,9 @@ _PUBLIC_ASC = """
     FROM statuses
     WHERE visibility = 'public' AND deleted_at IS NULL AND reblog_of_id IS NULL
       AND (NOT $1 OR is_local) AND (NOT $2 OR NOT is_local)
+      AND (SELECT a.suspended_at IS NULL
+                  AND (a.is_local OR fedinet_domain_block_severity(a.domain) IS NULL)
+           FROM actors a WHERE a.id = statuses.actor_id)
       AND ($4::bigint IS NULL OR id < $4)
       AND id > $5
       AND ($6::bigint IS NULL OR NOT fedinet_hides($6, actor_id))

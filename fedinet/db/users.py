@@ -6,11 +6,17 @@ from fedinet.db.types import Executor, Record
 from fedinet.models import User
 
 __all__ = [
+    "delete_unapproved_member",
+    "delete_user",
     "get_user_by_actor_id",
     "get_user_by_email",
     "get_user_by_username",
     "insert_user",
+    "list_unapproved_users",
+    "set_admin",
+    "set_approved",
     "set_note_settings",
+    "set_password_hash",
     "set_registration",
 ]
 
@@ -22,15 +28,22 @@ def _from_row(row: Record) -> User:
 
 
 async def insert_user(
-    db: Executor, *, actor_id: int, email: str, password_hash: str, is_admin: bool
+    db: Executor,
+    *,
+    actor_id: int,
+    email: str,
+    password_hash: str,
+    is_admin: bool,
+    approved: bool = True,
 ) -> User:
     row = await db.fetchrow(
-        "INSERT INTO users AS u (actor_id, email, password_hash, is_admin) "
-        "VALUES ($1, $2, $3, $4) RETURNING *",
+        "INSERT INTO users AS u (actor_id, email, password_hash, is_admin, approved) "
+        "VALUES ($1, $2, $3, $4, $5) RETURNING *",
         actor_id,
         email,
         password_hash,
         is_admin,
+        approved,
     )
     assert row is not None
     return _from_row(row)
@@ -85,3 +98,41 @@ async def set_registration(
         reason,
     )
     return None if row is None else _from_row(row)
+
+
+async def set_admin(db: Executor, user_id: int, is_admin: bool) -> None:
+    await db.execute("UPDATE users SET is_admin = $2 WHERE id = $1", user_id, is_admin)
+
+
+async def set_password_hash(db: Executor, user_id: int, password_hash: str) -> None:
+    await db.execute("UPDATE users SET password_hash = $2 WHERE id = $1", user_id, password_hash)
+
+
+async def delete_user(db: Executor, user_id: int) -> None:
+    """Delete a member's account row (its tokens and codes go with it); the actor stays."""
+    await db.execute("DELETE FROM users WHERE id = $1", user_id)
+
+
+async def list_unapproved_users(db: Executor, *, limit: int = 200) -> list[User]:
+    """Sign-ups waiting for an admin's approval, oldest first."""
+    rows = await db.fetch(
+        "SELECT * FROM users WHERE NOT approved ORDER BY created_at, id LIMIT $1", limit
+    )
+    return [_from_row(row) for row in rows]
+
+
+async def set_approved(db: Executor, user_id: int) -> None:
+    await db.execute("UPDATE users SET approved = true WHERE id = $1", user_id)
+
+
+async def delete_unapproved_member(db: Executor, user_id: int) -> bool:
+    """Delete a sign-up that was never approved, actor and all (it never federated)."""
+    value = await db.fetchval(
+        """
+        DELETE FROM actors
+        WHERE id = (SELECT actor_id FROM users WHERE id = $1 AND NOT approved)
+        RETURNING id
+        """,
+        user_id,
+    )
+    return value is not None

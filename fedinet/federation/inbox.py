@@ -198,8 +198,19 @@ async def verify_signature(
 
 @functools.lru_cache(maxsize=1024)
 def _key_host(key_id: str) -> str:
-    """The lower-cased host of a key id ("" when it has none); senders reuse key ids."""
-    return (urlsplit(key_id).hostname or "").lower()
+    """The lower-cased ``host[:port]`` of a key id ("" when it has no host): what domain
+    blocks are matched against (a block on the host covers every port)."""
+    parts = urlsplit(key_id)
+    host = (parts.hostname or "").lower()
+    if not host:
+        return ""
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:
+        return host
+    return host if port is None else f"{host}:{port}"
 
 
 async def _verify_parsed(

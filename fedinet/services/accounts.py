@@ -140,8 +140,10 @@ async def create_member(
     email: str,
     password: str | None = None,
     is_admin: bool = False,
+    approved: bool = True,
 ) -> CreatedMember:
-    """Create a local member with an RSA and an Ed25519 key pair.
+    """Create a local member with an RSA and an Ed25519 key pair; ``approved=False``
+    leaves them waiting for an admin (registration mode ``approved``).
 
     Raises :class:`ValidationError` for bad input and :class:`Conflict` when the username
     or email is taken.
@@ -175,6 +177,7 @@ async def create_member(
                 email=email,
                 password_hash=password_hash,
                 is_admin=is_admin,
+                approved=approved,
             )
         except asyncpg.UniqueViolationError:
             raise Conflict(

@@ -54,8 +54,9 @@ SOFTWARE_HOMEPAGE: Final[str | None] = None
 """Homepage of fedinet for NodeInfo ``software.homepage``; unset until decided."""
 
 # instance_settings 'registration_mode': 'open' (the default) and 'approved' (sign-ups wait
-# for an admin) both count as open registrations, as Mastodon counts them; these do not:
-_CLOSED_MODES: Final = ("closed", "none")
+# for an admin) both count as open registrations, as Mastodon counts them; these do not
+# (invite: only with an invitation code, see services/registrations.py):
+_CLOSED_MODES: Final = ("closed", "none", "invite", "invite-only")
 
 
 # --------------------------------------------------------------------------- actors
@@ -70,6 +71,8 @@ async def get_local_member(db: Executor, username: str) -> Actor:
         raise NotFound(f"no member is called {username!r} here")
     if actor.username == SYSTEM_USERNAME and actor.actor_type == "Service":
         return actor  # the system account has no login, but others must find it
+    if actor.deleted_at is not None and actor.actor_type == "Person":
+        return actor  # a deleted member's login is gone; its tombstone stays
     user = await users_db.get_user_by_actor_id(db, actor.id)
     if user is None or not user.approved:
         raise NotFound(f"no member is called {username!r} here")

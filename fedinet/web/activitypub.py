@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from fedinet.ap.actors import tombstone_for
@@ -19,47 +19,16 @@ from fedinet.models import Actor
 from fedinet.runtime import Runtime
 from fedinet.services import discovery
 from fedinet.web.errors import error_response
+from fedinet.web.negotiation import wants_activity_json
+from fedinet.web.pages import profile as pages_profile
+from fedinet.web.pages.errors import error_page
 from fedinet.web.signed import require_signed_fetch
-from fedinet.web.templating import render
 
 __all__ = ["ACTIVITY_JSON", "routes", "wants_activity_json"]
 
 ACTIVITY_JSON: Final = "application/activity+json; charset=utf-8"
-_AP_TYPES: Final = ("application/activity+json", "application/ld+json")
-_HTML_TYPES: Final = ("text/html", "application/xhtml+xml")
 # Mastodon allows cross-origin GETs of actors and profile pages.
 _CORS: Final = {"Access-Control-Allow-Origin": "*"}
-
-
-def wants_activity_json(accept: str | None) -> bool:
-    """Whether an ``Accept`` header asks for ActivityPub JSON rather than HTML.
-
-    ``application/activity+json`` and ``application/ld+json`` (any profile) count as
-    ActivityPub. It wins unless HTML is asked for explicitly with a higher quality, or with
-    the same quality and listed first. Wildcards alone (``*/*``) and no header mean HTML.
-    """
-    if not accept:
-        return False
-    best: dict[str, tuple[float, int]] = {}  # "ap"/"html" -> (q, -position)
-    for position, part in enumerate(accept.split(",")):
-        media, *params = (p.strip() for p in part.split(";"))
-        media = media.lower()
-        group = "ap" if media in _AP_TYPES else "html" if media in _HTML_TYPES else None
-        if group is None:
-            continue
-        q = 1.0
-        for param in params:
-            name, _, value = param.partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    q = float(value.strip())
-                except ValueError:
-                    q = 0.0
-        if q > 0 and (group not in best or (q, -position) > best[group]):
-            best[group] = (q, -position)
-    if "ap" not in best:
-        return False
-    return "html" not in best or best["ap"] > best["html"]
 
 
 def _runtime(request: Request) -> Runtime:
@@ -99,38 +68,31 @@ async def _actor_json(request: Request, actor: Actor) -> Response:
     return _activity_json(document)
 
 
-def _profile_page(request: Request, actor: Actor) -> Response:
-    headers = {"Vary": "Accept", **_CORS}
-    if actor.is_gone:
-        return PlainTextResponse(
-            "This account is no longer available.\n", status_code=410, headers=headers
-        )
-    settings = _settings(request)
-    return render(
-        "profile.html",
-        settings,
-        headers=headers,
-        actor=actor,
-        acct=f"{actor.username}@{settings.domain}",
-    )
-
-
 async def actor_endpoint(request: Request) -> Response:
     """``GET /users/{username}`` and ``GET /@{username}``: negotiated on ``Accept``."""
     as_json = wants_activity_json(request.headers.get("accept"))
     username = request.path_params["username"]
+    if not as_json and "@" in username:
+        # /@user@domain: someone on another server, from what this server knows of them
+        return await pages_profile.remote_profile_page(request, username)
     try:
         actor = await discovery.get_local_member(_runtime(request).pool, username)
     except NotFound as exc:
         if as_json:
             response: Response = error_response(exc)
         else:
-            response = PlainTextResponse("No such account.\n", status_code=404)
+            response = await error_page(request, 404, str(exc))
         response.headers["Vary"] = "Accept"
         return response
     if as_json:
         return await _actor_json(request, actor)
-    return _profile_page(request, actor)
+    if actor.is_gone:
+        gone = await error_page(request, 410, "This account is no longer available.")
+        gone.headers.update({"Vary": "Accept", **_CORS})
+        return gone
+    page = await pages_profile.profile_page(request, actor)
+    page.headers.update(_CORS)
+    return page
 
 
 async def instance_actor_endpoint(request: Request) -> Response:

@@ -202,9 +202,11 @@ async def _viewer(request: Request) -> Actor | None:
 async def status_object(request: Request) -> Response:
     actor = await _member(request)
     runtime = _runtime(request)
-    raw_id = request.path_params["status_id"]
+    raw_id = str(request.path_params["status_id"])  # /@user/{id} converts it already
     status = (
-        await statuses_db.get_status_by_id(runtime.pool, int(raw_id)) if raw_id.isdigit() else None
+        await statuses_db.get_status_by_id(runtime.pool, int(raw_id))
+        if raw_id.isdigit() and int(raw_id) < 2**63
+        else None
     )
     if status is None or status.actor_id != actor.id or status.reblog_of_id is not None:
         raise NotFound("there is no such status")
@@ -265,7 +267,8 @@ routes: list[BaseRoute] = [
     Route("/users/{username}/statuses/{status_id}", status_object, methods=["GET", "HEAD"]),
     # the status's ``url`` (what clients show and people paste into search): the same
     # object, so that another server resolving it by URL finds it (there is no HTML page)
-    Route("/@{username}/{status_id}", status_object, methods=["GET", "HEAD"]),
+    # digits only, so that the pages' /@{acct}/follow and the like stay theirs
+    Route("/@{username}/{status_id:int}", status_object, methods=["GET", "HEAD"]),
     Route("/activities/{activity_id}", activity_object, methods=["GET", "HEAD"]),
     Route(
         "/users/{username}/statuses/{status_id}/activity",

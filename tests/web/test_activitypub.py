@@ -216,7 +216,9 @@ async def test_profile_page_escapes_member_text(
 async def test_unknown_user_html(http: httpx.AsyncClient) -> None:
     response = await http.get("/@nobody", headers={"Accept": FIREFOX_ACCEPT})
     assert response.status_code == 404
-    assert response.headers["content-type"].startswith("text/plain")
+    # the site's own 404 page (fedinet.web.pages), not the JSON error
+    assert response.headers["content-type"].startswith("text/html")
+    assert "Nothing here" in response.text and "nobody" in response.text
 
 
 @pytest.mark.usefixtures("alice")

@@ -66,7 +66,8 @@ _PAGE_HEADERS: Final = {
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "same-origin",
     "Content-Security-Policy": (
-        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' https: data:; "
+        "default-src 'none'; style-src 'self' 'unsafe-inline'; script-src 'self'; "
+        "img-src 'self' https: data:; "
         "frame-ancestors 'none'; base-uri 'none'"
     ),
 }
