@@ -13,6 +13,7 @@ from fedinet.models import Actor
 
 __all__ = [
     "AccountCounts",
+    "PageFacts",
     "StatusCounts",
     "ViewerFlags",
     "WeeklyActivity",
@@ -20,6 +21,7 @@ __all__ = [
     "count_local_statuses",
     "count_pending_follow_requests",
     "count_status_stats",
+    "get_authors_to_show",
     "get_contact_actor",
     "get_remote_actor_by_acct",
     "list_mentioned_actors",
@@ -57,6 +59,20 @@ class ViewerFlags:
 
 
 @dataclass(frozen=True, slots=True)
+class PageFacts:
+    """What a page of statuses shows besides the statuses and their authors."""
+
+    counts: dict[int, StatusCounts]
+    flags: dict[int, ViewerFlags]
+    """The viewer's flags (all false without a viewer)."""
+    tags: dict[int, list[str]]
+    mentioned_ids: dict[int, list[int]]
+    """The ids of the actors each status mentions, by actor id."""
+    viewer_has_filters: bool
+    """Whether the viewer has a filter not expired (then filters apply to the page)."""
+
+
+@dataclass(frozen=True, slots=True)
 class WeeklyActivity:
     week_start: datetime
     statuses: int
@@ -72,27 +88,13 @@ async def count_account_stats(db: Executor, actor_ids: list[int]) -> dict[int, A
     Mastodon counts them) and the day of the last one, for each actor in ``actor_ids``."""
     if not actor_ids:
         return {}
-    # The follow counts are one grouped scan each rather than a subquery per actor: with
-    # a per-actor subquery the planner, not knowing the id, seq-scans ``follows`` once per
-    # actor when few members follow many accounts (one member following 1,000 made a page
-    # of 20 statuses cost 10 ms here).
+    # Kept on write by the triggers of migrations/0012_account_stats.sql: one index
+    # lookup per account, however much it has posted or how many follow it.
     rows = await db.fetch(
         """
-        SELECT a.id, fr.n AS followers, fg.n AS following, s.statuses, s.last_status_at
-        FROM unnest($1::bigint[]) AS a(id)
-        LEFT JOIN (
-            SELECT followee_id AS id, count(*) AS n FROM follows
-            WHERE followee_id = ANY($1::bigint[]) AND state = 'accepted' GROUP BY followee_id
-        ) fr ON fr.id = a.id
-        LEFT JOIN (
-            SELECT follower_id AS id, count(*) AS n FROM follows
-            WHERE follower_id = ANY($1::bigint[]) AND state = 'accepted' GROUP BY follower_id
-        ) fg ON fg.id = a.id
-        LEFT JOIN LATERAL (
-            SELECT count(*) AS statuses, max(published) AS last_status_at
-            FROM statuses
-            WHERE actor_id = a.id AND deleted_at IS NULL AND visibility <> 'direct'
-        ) s ON true
+        SELECT actor_id AS id, followers_count AS followers, following_count AS following,
+               statuses_count AS statuses, last_status_at
+        FROM account_stats WHERE actor_id = ANY($1::bigint[])
         """,
         actor_ids,
     )
@@ -105,6 +107,48 @@ async def count_account_stats(db: Executor, actor_ids: list[int]) -> dict[int, A
         )
         for row in rows
     }
+
+
+async def get_authors_to_show(
+    db: Executor, actor_ids: list[int]
+) -> tuple[dict[int, Actor], dict[int, AccountCounts]]:
+    """The actors of :func:`fedinet.db.actors.get_actors_to_show` (no ``raw``) and their
+    counts of :func:`count_account_stats`, in one round trip: for pages of statuses.
+    tests/db/test_timelines.py fails when a new column of ``actors`` is missing here."""
+    if not actor_ids:
+        return {}, {}
+    rows = await db.fetch(
+        """
+        SELECT a.id, a.uri, a.is_local, a.actor_type, a.username, a.domain, a.display_name,
+               a.summary, a.url, a.inbox_uri, a.outbox_uri, a.shared_inbox_uri,
+               a.followers_uri, a.following_uri, a.featured_uri,
+               a.manually_approves_followers, a.discoverable, a.indexable, a.avatar_url,
+               a.header_url, a.fields, a.published, a.fetched_at, a.suspended_at,
+               a.deleted_at, a.created_at, a.updated_at, a.motives, a.interests, a.region,
+               a.follow_note_policy, a.hide_collections,
+               coalesce(st.followers_count, 0) AS stats_followers,
+               coalesce(st.following_count, 0) AS stats_following,
+               coalesce(st.statuses_count, 0) AS stats_statuses,
+               st.last_status_at AS stats_last_status_at
+        FROM actors a LEFT JOIN account_stats st ON st.actor_id = a.id
+        WHERE a.id = ANY($1::bigint[])
+        """,
+        actor_ids,
+    )
+    actors: dict[int, Actor] = {}
+    counts: dict[int, AccountCounts] = {}
+    for row in rows:
+        values = dict(row)
+        last = values.pop("stats_last_status_at")
+        actor_id = values["id"]
+        counts[actor_id] = AccountCounts(
+            followers=int(values.pop("stats_followers")),
+            following=int(values.pop("stats_following")),
+            statuses=int(values.pop("stats_statuses")),
+            last_status_at=None if last is None else last.date(),
+        )
+        actors[actor_id] = actor_from_row(values)
+    return actors, counts
 
 
 async def count_pending_follow_requests(db: Executor, actor_id: int, *, cap: int = 40) -> int:
@@ -148,12 +192,13 @@ async def count_status_stats(db: Executor, status_ids: list[int]) -> dict[int, S
 
 async def status_page_facts(
     db: Executor, status_ids: list[int], viewer_actor_id: int | None
-) -> tuple[dict[int, StatusCounts], dict[int, ViewerFlags], dict[int, list[str]]]:
+) -> PageFacts:
     """What a page of statuses shows besides the statuses, in one round trip: the counts
-    of :func:`count_status_stats`, the viewer's flags of :func:`viewer_status_flags` (all
-    false without a viewer) and the tags of :func:`list_tags_for_statuses`."""
+    of :func:`count_status_stats`, the viewer's flags of :func:`viewer_status_flags`, the
+    tags of :func:`list_tags_for_statuses`, the ids of the mentioned actors (those of
+    :func:`list_mentioned_actors`) and whether the viewer has active filters."""
     if not status_ids:
-        return {}, {}, {}
+        return PageFacts({}, {}, {}, {}, viewer_has_filters=False)
     rows = await db.fetch(
         """
         SELECT s.id,
@@ -176,7 +221,12 @@ async def status_page_facts(
                    SELECT 1 FROM status_pins p
                    WHERE p.status_id = s.id AND p.actor_id = $2) AS pinned,
                ARRAY(SELECT t.tag FROM status_tags t
-                     WHERE t.status_id = s.id ORDER BY t.tag) AS tags
+                     WHERE t.status_id = s.id ORDER BY t.tag) AS tags,
+               ARRAY(SELECT m.actor_id FROM mentions m
+                     WHERE m.status_id = s.id ORDER BY m.actor_id) AS mentioned,
+               $2::bigint IS NOT NULL AND EXISTS (
+                   SELECT 1 FROM filters x WHERE x.owner_id = $2
+                     AND (x.expires_at IS NULL OR x.expires_at > now())) AS has_filters
         FROM unnest($1::bigint[]) AS s(id)
         """,
         status_ids,
@@ -185,6 +235,8 @@ async def status_page_facts(
     counts: dict[int, StatusCounts] = {}
     flags: dict[int, ViewerFlags] = {}
     tags: dict[int, list[str]] = {}
+    mentioned: dict[int, list[int]] = {}
+    has_filters = False
     for row in rows:
         status_id = int(row["id"])
         counts[status_id] = StatusCounts(
@@ -200,7 +252,10 @@ async def status_page_facts(
         )
         if row["tags"]:
             tags[status_id] = list(row["tags"])
-    return counts, flags, tags
+        if row["mentioned"]:
+            mentioned[status_id] = list(row["mentioned"])
+        has_filters = row["has_filters"]
+    return PageFacts(counts, flags, tags, mentioned, viewer_has_filters=has_filters)
 
 
 async def viewer_status_flags(

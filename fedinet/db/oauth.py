@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from fedinet.db.actors import actor_from_row
 from fedinet.db.types import Executor, Record
-from fedinet.models import User
+from fedinet.models import Actor, User
 
 __all__ = [
     "AccessToken",
@@ -24,6 +25,7 @@ __all__ = [
     "get_code_by_hash",
     "get_token_by_hash",
     "get_token_by_refresh_hash",
+    "get_token_with_bearer",
     "get_user_by_id",
     "insert_app",
     "insert_code",
@@ -238,6 +240,61 @@ async def get_token_by_hash(db: Executor, token_hash: str) -> AccessToken | None
     """The token whatever its state (revoked ones included: callers say why they refuse)."""
     row = await db.fetchrow("SELECT * FROM oauth_tokens WHERE token_hash = $1", token_hash)
     return None if row is None else _token(row)
+
+
+_BEARER_LOOKUP_SQL = """
+    SELECT t.id AS t_id, t.token_hash AS t_token_hash,
+           t.refresh_token_hash AS t_refresh_token_hash, t.app_id AS t_app_id,
+           t.user_id AS t_user_id, t.code_id AS t_code_id, t.scopes AS t_scopes,
+           t.created_at AS t_created_at, t.revoked_at AS t_revoked_at,
+           t.last_used_at AS t_last_used_at,
+           a.id AS a_id, a.client_id AS a_client_id,
+           a.client_secret_hash AS a_client_secret_hash, a.name AS a_name,
+           a.redirect_uris AS a_redirect_uris, a.scopes AS a_scopes,
+           a.website AS a_website, a.created_at AS a_created_at,
+           u.id AS u_id, u.actor_id AS u_actor_id, u.email::text AS u_email,
+           u.password_hash AS u_password_hash, u.is_admin AS u_is_admin,
+           u.approved AS u_approved, u.locale AS u_locale, u.created_at AS u_created_at,
+           u.last_login_at AS u_last_login_at, u.private_motives AS u_private_motives,
+           u.follow_note_policy AS u_follow_note_policy,
+           u.registration_reason AS u_registration_reason,
+           c.*
+    FROM oauth_tokens t
+    JOIN oauth_apps a ON a.id = t.app_id
+    LEFT JOIN users u ON u.id = t.user_id
+    LEFT JOIN actors c ON c.id = u.actor_id
+    WHERE t.token_hash = $1
+"""
+
+
+async def get_token_with_bearer(
+    db: Executor, token_hash: str
+) -> tuple[AccessToken, OAuthApp, User | None, Actor | None] | None:
+    """The token (whatever its state), its application, and for a member's token the
+    member and their actor, in one round trip (this runs on every API request)."""
+    row = await db.fetchrow(_BEARER_LOOKUP_SQL, token_hash)
+    if row is None:
+        return None
+    token: dict[str, object] = {}
+    app: dict[str, object] = {}
+    user: dict[str, object] = {}
+    actor: dict[str, object] = {}
+    for key, value in row.items():
+        prefix = key[:2]
+        if prefix == "t_":
+            token[key[2:]] = value
+        elif prefix == "a_":
+            app[key[2:]] = value
+        elif prefix == "u_":
+            user[key[2:]] = value
+        else:
+            actor[key] = value
+    return (
+        AccessToken(**token),  # type: ignore[arg-type]
+        OAuthApp(**app),  # type: ignore[arg-type]
+        None if user["id"] is None else User(**user),  # type: ignore[arg-type]
+        None if actor["id"] is None else actor_from_row(actor),
+    )
 
 
 async def get_token_by_refresh_hash(db: Executor, refresh_token_hash: str) -> AccessToken | None:

@@ -636,21 +636,14 @@ _TOUCH_EVERY: Final = timedelta(minutes=5)
 async def authenticate_token(db: Executor, access_token: str) -> Credentials:
     """The credentials behind a bearer token; ``Unauthorized`` (401) when it is unknown or
     revoked, or its member can no longer log in."""
-    token = await oauth_db.get_token_by_hash(db, secret_digest(access_token))
-    if token is None:
+    found = await oauth_db.get_token_with_bearer(db, secret_digest(access_token))
+    if found is None:
         raise Unauthorized("The access token is invalid", reason="invalid_token")
+    token, app, user, actor = found
     if token.revoked_at is not None:
         raise Unauthorized("The access token was revoked", reason="invalid_token")
-    app = await oauth_db.get_app_by_id(db, token.app_id)
-    if app is None:  # pragma: no cover - the foreign key cascades
+    if token.user_id is not None and (user is None or actor is None):
         raise Unauthorized("The access token is invalid", reason="invalid_token")
-    user: User | None = None
-    actor: Actor | None = None
-    if token.user_id is not None:
-        user = await oauth_db.get_user_by_id(db, token.user_id)
-        actor = None if user is None else await actors_db.get_actor_by_id(db, user.actor_id)
-        if user is None or actor is None:
-            raise Unauthorized("The access token is invalid", reason="invalid_token")
     now = datetime.now(UTC)
     if token.last_used_at is None or now - token.last_used_at > _TOUCH_EVERY:
         await oauth_db.touch_token(db, token.id)

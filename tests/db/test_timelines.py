@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from fedinet.db import actors as actors_db
+from fedinet.db import counts as counts_db
 from fedinet.db import statuses as statuses_db
 from fedinet.db import timelines as timelines_db
 from fedinet.db.pool import Pool, create_pool
@@ -71,9 +72,73 @@ async def test_pages_carry_every_column_but_raw(pool: Pool) -> None:
     home = await timelines_db.home_timeline(pool, reader.id, limit=20)
     assert home[0].content == "<p>hello</p>" and home[0].raw is None
 
-    shown = await actors_db.get_actors_to_show(pool, [author.id])
     everything = await actors_db.get_actors_by_ids(pool, [author.id])
-    assert shown[author.id].raw is None and everything[author.id].raw is not None
-    assert {f: getattr(shown[author.id], f) for f in await _columns(pool, "actors") - {"raw"}} == {
-        f: getattr(everything[author.id], f) for f in await _columns(pool, "actors") - {"raw"}
-    }
+    actor_columns = await _columns(pool, "actors") - {"raw"}
+    authors, counts = await counts_db.get_authors_to_show(pool, [author.id])
+    assert counts[author.id].statuses == 1
+    for shown in (await actors_db.get_actors_to_show(pool, [author.id]), authors):
+        assert shown[author.id].raw is None and everything[author.id].raw is not None
+        assert {f: getattr(shown[author.id], f) for f in actor_columns} == {
+            f: getattr(everything[author.id], f) for f in actor_columns
+        }
+
+
+async def test_home_hides_blocked_muted_and_their_boosts(pool: Pool) -> None:
+    """The home queries skip the per-status ``fedinet_hides`` check only for owners with
+    no blocks, mutes or domain blocks at all; with any, each status is checked again."""
+    ana, cid, reader = [
+        await actors_db.insert_actor(
+            pool,
+            uri=f"https://remote.example/users/{name}",
+            is_local=False,
+            username=name,
+            domain="remote.example",
+        )
+        for name in ("ana", "cid", "reader")
+    ]
+    post = await statuses_db.insert_status(
+        pool,
+        uri="https://remote.example/users/ana/statuses/1",
+        actor_id=ana.id,
+        is_local=False,
+        visibility="public",
+        content="<p>ana</p>",
+    )
+    boost = await statuses_db.insert_status(
+        pool,
+        uri="https://remote.example/users/cid/boosts/1",
+        actor_id=cid.id,
+        is_local=False,
+        visibility="public",
+        reblog_of_id=post.id,
+    )
+    for status in (post, boost):
+        await pool.execute(
+            "INSERT INTO home_feed (owner_id, status_id) VALUES ($1, $2)", reader.id, status.id
+        )
+
+    async def shown() -> set[int]:
+        newest = await timelines_db.home_timeline(pool, reader.id, limit=20)
+        oldest = await timelines_db.home_timeline(pool, reader.id, limit=20, min_id=0)
+        assert {s.id for s in newest} == {s.id for s in oldest}
+        return {s.id for s in newest}
+
+    assert await shown() == {post.id, boost.id}
+    # ana blocks the reader: her post and the boost of it go
+    await pool.execute(
+        "INSERT INTO blocks (uri, actor_id, target_id) VALUES ('https://x/b', $1, $2)",
+        ana.id,
+        reader.id,
+    )
+    assert await shown() == set()
+    await pool.execute("DELETE FROM blocks")
+    assert await shown() == {post.id, boost.id}
+    # the reader mutes someone else: nothing changes; then ana as well
+    await pool.execute("INSERT INTO mutes (actor_id, target_id) VALUES ($1, $2)", reader.id, cid.id)
+    assert await shown() == {post.id}
+    await pool.execute("DELETE FROM mutes")
+    await pool.execute("INSERT INTO mutes (actor_id, target_id) VALUES ($1, $2)", reader.id, ana.id)
+    assert await shown() == set()
+    # an expired mute hides nothing
+    await pool.execute("UPDATE mutes SET expires_at = now() - interval '1 minute'")
+    assert await shown() == {post.id, boost.id}

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from starlette.requests import Request
 
 from fedinet.db.oauth import OAuthApp
+from fedinet.db.types import Executor
 from fedinet.errors import PermissionDenied, Unauthorized, ValidationError
 from fedinet.models import Actor, User
 from fedinet.runtime import Runtime
@@ -72,8 +73,9 @@ def bearer_token(request: Request) -> str | None:
     return request.query_params.get("access_token") or None
 
 
-async def authenticate(request: Request) -> Credentials | None:
-    """The request's credentials; ``None`` without a token; ``Unauthorized`` for a bad one."""
+async def authenticate(request: Request, *, db: Executor | None = None) -> Credentials | None:
+    """The request's credentials; ``None`` without a token; ``Unauthorized`` for a bad one.
+    ``db``: a connection the endpoint holds already (else one is taken from the pool)."""
     cached = getattr(request.state, _STATE_KEY, None)
     if isinstance(cached, Credentials):
         return cached
@@ -82,10 +84,13 @@ async def authenticate(request: Request) -> Credentials | None:
         if request.headers.get("authorization"):
             raise Unauthorized("The access token is invalid", reason="invalid_token")
         return None
-    runtime: Runtime = request.app.state.runtime
-    # one connection for the token's few lookups (each pool round trip costs a reset)
-    async with runtime.pool.acquire() as conn:
-        credentials = await oauth.authenticate_token(conn, token)
+    if db is not None:
+        credentials = await oauth.authenticate_token(db, token)
+    else:
+        runtime: Runtime = request.app.state.runtime
+        # one connection for the token's lookups (each pool round trip costs a reset)
+        async with runtime.pool.acquire() as conn:
+            credentials = await oauth.authenticate_token(conn, token)
     setattr(request.state, _STATE_KEY, credentials)
     return credentials
 
@@ -114,18 +119,23 @@ def _as_user(credentials: Credentials) -> UserCredentials:
     )
 
 
-async def require_app_scope(request: Request, *scopes: str) -> Credentials:
+async def require_app_scope(
+    request: Request, *scopes: str, db: Executor | None = None
+) -> Credentials:
     """A valid token (a member's or an app's) holding one of ``scopes`` (none: any)."""
-    credentials = await authenticate(request)
+    credentials = await authenticate(request, db=db)
     if credentials is None:
         raise Unauthorized("The access token is invalid", reason="invalid_token")
     _check_scopes(credentials, scopes)
     return credentials
 
 
-async def require_scope(request: Request, *scopes: str) -> UserCredentials:
-    """A member's valid token holding one of ``scopes`` (none: any scope)."""
-    return _as_user(await require_app_scope(request, *scopes))
+async def require_scope(
+    request: Request, *scopes: str, db: Executor | None = None
+) -> UserCredentials:
+    """A member's valid token holding one of ``scopes`` (none: any scope). ``db``: a
+    connection the endpoint holds already, to look the token up on."""
+    return _as_user(await require_app_scope(request, *scopes, db=db))
 
 
 async def authorize_if_got_token(request: Request, *scopes: str) -> Credentials | None:

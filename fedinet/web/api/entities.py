@@ -18,8 +18,9 @@ from typing import Any, Final
 from urllib.parse import quote
 
 from fedinet.config import Settings
+from fedinet.db import actors as actors_db
 from fedinet.db import counts as counts_db
-from fedinet.db.counts import AccountCounts, StatusCounts, ViewerFlags
+from fedinet.db.counts import AccountCounts, PageFacts, StatusCounts, ViewerFlags
 from fedinet.db.oauth import OAuthApp
 from fedinet.db.types import Executor
 from fedinet.models import Actor, Status, User
@@ -334,10 +335,15 @@ async def load_statuses(
     authors: Mapping[int, Actor],
     boosted: Mapping[int, Status] | None = None,
     viewer: Actor | None = None,
+    author_counts: Mapping[int, AccountCounts] | None = None,
+    facts: PageFacts | None = None,
 ) -> list[dict[str, Any]]:
     """Status entities for ``statuses`` in order. ``authors`` maps actor ids to the authors
-    of every status (the boosted ones included); ``boosted`` maps ``reblog_of_id`` to the
-    boosted status; ``viewer`` adds the viewer's favourited/reblogged flags."""
+    of every status (the boosted ones included), and may hold the mentioned actors too;
+    ``boosted`` maps ``reblog_of_id`` to the boosted status; ``viewer`` adds the viewer's
+    favourited/reblogged flags. ``author_counts`` (the authors' counts, from
+    ``counts.get_authors_to_show``) and ``facts`` (``counts.status_page_facts`` of the
+    statuses and the boosted ones) are what the caller loaded already, saving queries."""
     boosted = boosted or {}
     originals = {
         s.id: boosted[s.reblog_of_id]
@@ -345,12 +351,28 @@ async def load_statuses(
         if s.reblog_of_id is not None and s.reblog_of_id in boosted
     }
     everything = [*statuses, *originals.values()]
-    ids = list(dict.fromkeys(s.id for s in everything))
-    stats, flags, tags = await counts_db.status_page_facts(
-        db, ids, None if viewer is None else viewer.id
-    )
-    mentions = await counts_db.list_mentioned_actors(db, ids)
-    accounts = await load_accounts(db, settings, list(authors.values()))
+    if facts is None:
+        ids = list(dict.fromkeys(s.id for s in everything))
+        facts = await counts_db.status_page_facts(db, ids, None if viewer is None else viewer.id)
+    stats, flags, tags = facts.counts, facts.flags, facts.tags
+    people = dict(authors)
+    missing = {i for found in facts.mentioned_ids.values() for i in found if i not in people}
+    if missing:
+        people.update(await actors_db.get_actors_to_show(db, sorted(missing)))
+    mentions = {
+        status_id: [people[i] for i in found if i in people]
+        for status_id, found in facts.mentioned_ids.items()
+    }
+    shown = [people[i] for i in dict.fromkeys(s.actor_id for s in everything) if i in people]
+    if author_counts is None:
+        accounts = await load_accounts(db, settings, shown)
+    else:
+        accounts = {
+            actor.id: account_to_mastodon(
+                actor, settings, author_counts.get(actor.id, AccountCounts())
+            )
+            for actor in shown
+        }
 
     def one(status: Status, reblog: dict[str, Any] | None) -> dict[str, Any]:
         return status_to_mastodon(

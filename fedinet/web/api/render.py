@@ -7,7 +7,7 @@ from typing import Any
 
 from fedinet.config import Settings
 from fedinet.db import account_notes as account_notes_db
-from fedinet.db import actors as actors_db
+from fedinet.db import counts as counts_db
 from fedinet.db import filters as filters_db
 from fedinet.db import follows as follows_db
 from fedinet.db import mutes as mutes_db
@@ -35,12 +35,26 @@ async def statuses_json(
     ``account``), ``filtered`` lists the viewer's filters each status trips."""
     boosted_ids = [s.reblog_of_id for s in statuses if s.reblog_of_id is not None]
     boosted = await statuses_db.get_statuses_by_ids(db, boosted_ids) if boosted_ids else {}
-    author_ids = {s.actor_id for s in statuses} | {s.actor_id for s in boosted.values()}
-    authors = await actors_db.get_actors_to_show(db, list(author_ids))
-    rendered = await load_statuses(
-        db, settings, statuses, authors=authors, boosted=boosted, viewer=viewer
+    everything = [*statuses, *boosted.values()]
+    # a page in a few round trips: the statuses' counts, flags, tags and mentions; their
+    # authors and the mentioned actors with their counts; the filters when there are any
+    facts = await counts_db.status_page_facts(
+        db, list(dict.fromkeys(s.id for s in everything)), None if viewer is None else viewer.id
     )
-    if viewer is not None and context is not None and rendered:
+    wanted = {s.actor_id for s in everything}
+    wanted.update(i for found in facts.mentioned_ids.values() for i in found)
+    authors, author_counts = await counts_db.get_authors_to_show(db, sorted(wanted))
+    rendered = await load_statuses(
+        db,
+        settings,
+        statuses,
+        authors=authors,
+        boosted=boosted,
+        viewer=viewer,
+        author_counts=author_counts,
+        facts=facts,
+    )
+    if viewer is not None and context is not None and rendered and facts.viewer_has_filters:
         active = await filters_db.list_filters(db, viewer.id, active_only=True)
         if active:
             for status, entity in zip(statuses, rendered, strict=True):

@@ -30,11 +30,12 @@ def _flag(request: Request, name: str) -> bool:
 
 
 async def home(request: Request) -> Response:
-    me = await require_scope(request, "read:statuses")
     runtime = _runtime(request)
-    page = parse_page(request.query_params)
-    # one connection for the page and what it shows (each pool round trip costs a reset)
+    # one connection for the token, the page and what it shows (taking a connection from
+    # the pool and giving it back costs a round trip to reset it)
     async with runtime.pool.acquire() as conn:
+        me = await require_scope(request, "read:statuses", db=conn)
+        page = parse_page(request.query_params)
         rows = await timelines_db.home_timeline(
             conn,
             me.actor.id,
