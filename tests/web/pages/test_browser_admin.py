@@ -10,35 +10,19 @@ is a failure.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, Page, expect
 
 from tests.conftest import DatabaseFactory
 from tests.helpers.servers import ServerProcess, free_port, run_cli
+from tests.web.pages.chromium import launch_chromium, screenshot_dir, watched_page
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 PASSWORD = "a long enough password"
-
-if not CHROMIUM.exists():
-    if os.environ.get("CI"):
-        pytest.fail(f"{CHROMIUM} is missing: .ci/run installs the chromium package", pytrace=False)
-    pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)", allow_module_level=True)
-
-from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -76,49 +60,19 @@ def server(
 
 @pytest.fixture(scope="module")
 def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.getbasetemp() / "screenshots"
-    path.mkdir(exist_ok=True)
-    return path
+    return screenshot_dir(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
 def browser(server: ServerProcess) -> Iterator[Browser]:
-    # after the server: Playwright's sync API runs an event loop in this thread
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
+    with launch_chromium() as launched:  # after the server: see launch_chromium
+        yield launched
 
 
 @pytest.fixture
 def page(browser: Browser, server: ServerProcess) -> Iterator[Page]:
-    context = browser.new_context(base_url=server.url, viewport={"width": 1000, "height": 900})
-    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server.url)
-    context.set_default_timeout(15_000)
-    opened = context.new_page()
-    problems: list[str] = []
-
-    def on_console(message: ConsoleMessage) -> None:
-        # (4xx answers to form posts are logged as "Failed to load resource": expected)
-        if message.type == "error" and "Failed to load resource" not in message.text:
-            problems.append(message.text)
-
-    opened.on("console", on_console)
-    opened.on("pageerror", lambda error: problems.append(f"script error: {error}"))
-    opened.on(
-        "response",
-        lambda response: (
-            problems.append(f"{response.status} for {response.url}")
-            if response.status >= 400 and response.request.resource_type != "document"
-            else None
-        ),
-    )
-    yield opened
-    context.close()
-    # no script errors, and the strict CSP never blocked anything the pages use
-    assert not problems, problems
+    with watched_page(browser, server.url, clipboard=True) as opened:
+        yield opened
 
 
 def log_in(page: Page, username: str) -> None:
