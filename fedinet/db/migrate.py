@@ -15,6 +15,7 @@ from importlib import resources
 
 import asyncpg
 
+from fedinet.db.pool import holds_session_state
 from fedinet.db.types import Connection
 from fedinet.errors import MigrationError
 
@@ -96,6 +97,7 @@ async def apply_migrations(
 ) -> list[str]:
     """Apply every pending migration; return the names applied."""
     migrations = load_migrations() if migrations is None else migrations
+    holds_session_state(conn)  # the session lock: a full reset when the pool gets it back
     await conn.execute("SELECT pg_advisory_lock($1)", _LOCK_KEY)
     try:
         await conn.execute(_CREATE_TABLE)
