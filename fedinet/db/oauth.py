@@ -17,6 +17,7 @@ __all__ = [
     "AccessToken",
     "AuthorizationCode",
     "AuthorizedApp",
+    "BearerToken",
     "OAuthApp",
     "consume_code",
     "delete_expired_codes",
@@ -258,6 +259,7 @@ _BEARER_LOOKUP_SQL = """
            u.last_login_at AS u_last_login_at, u.private_motives AS u_private_motives,
            u.follow_note_policy AS u_follow_note_policy,
            u.registration_reason AS u_registration_reason,
+           concat_ws(' ', t.xmin, a.xmin, u.xmin, c.xmin) AS version,
            c.*
     FROM oauth_tokens t
     JOIN oauth_apps a ON a.id = t.app_id
@@ -267,9 +269,22 @@ _BEARER_LOOKUP_SQL = """
 """
 
 
-async def get_token_with_bearer(
-    db: Executor, token_hash: str
-) -> tuple[AccessToken, OAuthApp, User | None, Actor | None] | None:
+@dataclass(frozen=True, slots=True)
+class BearerToken:
+    """A token as :func:`get_token_with_bearer` finds it. ``version`` changes whenever
+    one of its four rows is written (revoked, touched, the member suspended or
+    approved, …): the xmins of the rows (the transactions that last wrote them; every
+    UPDATE writes a new row version). ``timelines.home_page`` reads the same version of
+    a token it was handed, to check it in the same statement."""
+
+    token: AccessToken
+    app: OAuthApp
+    user: User | None
+    actor: Actor | None
+    version: str
+
+
+async def get_token_with_bearer(db: Executor, token_hash: str) -> BearerToken | None:
     """The token (whatever its state), its application, and for a member's token the
     member and their actor, in one round trip (this runs on every API request)."""
     row = await db.fetchrow(_BEARER_LOOKUP_SQL, token_hash)
@@ -281,6 +296,8 @@ async def get_token_with_bearer(
     actor: dict[str, object] = {}
     for key, value in row.items():
         prefix = key[:2]
+        if key == "version":
+            continue
         if prefix == "t_":
             token[key[2:]] = value
         elif prefix == "a_":
@@ -289,11 +306,12 @@ async def get_token_with_bearer(
             user[key[2:]] = value
         else:
             actor[key] = value
-    return (
+    return BearerToken(
         AccessToken(**token),  # type: ignore[arg-type]
         OAuthApp(**app),  # type: ignore[arg-type]
         None if user["id"] is None else User(**user),  # type: ignore[arg-type]
         None if actor["id"] is None else actor_from_row(actor),
+        row["version"],
     )
 
 

@@ -16,56 +16,149 @@ serving a page. tests/db/test_timelines.py fails when a new column is missing he
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Final
+
 from fedinet.db.statuses import status_from_row
 from fedinet.db.types import Executor
 from fedinet.models import Status
 
-__all__ = ["home_timeline", "list_timeline", "public_timeline", "tag_timeline"]
+__all__ = [
+    "BOOKMARKED",
+    "FAVOURITED",
+    "PINNED",
+    "REBLOGGED",
+    "HomeEntry",
+    "HomePage",
+    "ShownStatus",
+    "home_page",
+    "home_timeline",
+    "list_timeline",
+    "public_timeline",
+    "statuses_to_show",
+    "tag_timeline",
+]
 
-_HOME_DESC = """
-    SELECT s.id, s.uri, s.url, s.actor_id, s.is_local, s.object_type, s.visibility,
-           s.in_reply_to_uri, s.in_reply_to_id, s.in_reply_to_actor_id, s.reblog_of_id,
-           s.content, s.source_text, s.summary, s.sensitive, s.language, s.attachments,
-           s.published, s.edited_at, s.deleted_at, s.created_at
-    FROM home_feed h JOIN statuses s ON s.id = h.status_id
-    WHERE h.owner_id = $1 AND s.deleted_at IS NULL
-      AND ($3::bigint IS NULL OR h.status_id < $3)
-      AND ($4::bigint IS NULL OR h.status_id > $4)
-      AND ((NOT EXISTS (SELECT 1 FROM blocks b WHERE b.actor_id = $1 OR b.target_id = $1)
-            AND NOT EXISTS (SELECT 1 FROM mutes m WHERE m.actor_id = $1)
-            AND NOT EXISTS (SELECT 1 FROM account_domain_blocks d WHERE d.actor_id = $1))
-           OR (NOT fedinet_hides(h.owner_id, s.actor_id)
-               AND (s.reblog_of_id IS NULL OR NOT EXISTS (
-                     SELECT 1 FROM statuses o WHERE o.id = s.reblog_of_id
-                       AND fedinet_hides(h.owner_id, o.actor_id)))))
-      AND (s.actor_id = h.owner_id OR NOT EXISTS (
-            SELECT 1 FROM lists l JOIN list_accounts la ON la.list_id = l.id
-            WHERE l.owner_id = h.owner_id AND l.exclusive AND la.actor_id = s.actor_id))
-    ORDER BY h.status_id DESC
-    LIMIT $2
+# The home page's statuses: one row per page entry, followed for a boost by one for the
+# status it boosts (``original``). ``key`` tells whether a rendered entity is still what
+# the rows say: the status's id and row version (its xmin, the transaction that last
+# wrote it: PostgreSQL writes a new row version on every UPDATE), its author's actor and
+# counters row versions, and its replies, reblogs and favourites counts. ``flags`` are
+# the viewer's (favourited 1, reblogged 2, bookmarked 4, pinned 8), never cached. The
+# bounds are written so that PostgreSQL keeps one generic plan for the statement instead
+# of planning it again on every request. ``credentials_version`` is that of the token
+# ``$5`` as oauth.get_token_with_bearer reads it: an endpoint holding a token it read
+# earlier checks it is unchanged in the same statement (see web/api/auth.py).
+_HOME_PAGE_DESC = """
+    SELECT x.original, t.id, t.actor_id, t.reblog_of_id,
+           concat_ws(' ', t.id, t.xmin, a.xmin, coalesce(st.xmin::text, '-'),
+                     (SELECT count(*) FROM statuses r
+                       WHERE r.in_reply_to_id = t.id AND r.deleted_at IS NULL),
+                     (SELECT count(*) FROM statuses b
+                       WHERE b.reblog_of_id = t.id AND b.deleted_at IS NULL),
+                     (SELECT count(*) FROM favourites f WHERE f.status_id = t.id)) AS key,
+           (EXISTS (SELECT 1 FROM favourites f
+                    WHERE f.status_id = t.id AND f.actor_id = $1))::int
+           + 2 * (EXISTS (SELECT 1 FROM statuses b
+                          WHERE b.reblog_of_id = t.id AND b.actor_id = $1
+                            AND b.deleted_at IS NULL))::int
+           + 4 * (EXISTS (SELECT 1 FROM bookmarks k
+                          WHERE k.status_id = t.id AND k.actor_id = $1))::int
+           + 8 * (EXISTS (SELECT 1 FROM status_pins n
+                          WHERE n.status_id = t.id AND n.actor_id = $1))::int AS flags,
+           EXISTS (SELECT 1 FROM filters z WHERE z.owner_id = $1
+                   AND (z.expires_at IS NULL OR z.expires_at > now())) AS has_filters,
+           (SELECT concat_ws(' ', ot.xmin, oa.xmin, ou.xmin, oc.xmin)
+            FROM oauth_tokens ot JOIN oauth_apps oa ON oa.id = ot.app_id
+            LEFT JOIN users ou ON ou.id = ot.user_id
+            LEFT JOIN actors oc ON oc.id = ou.actor_id
+            WHERE ot.id = $5) AS credentials_version
+    FROM (
+        SELECT h.status_id AS id
+        FROM home_feed h JOIN statuses s ON s.id = h.status_id
+        WHERE h.owner_id = $1 AND s.deleted_at IS NULL
+          AND h.status_id < coalesce($3::bigint, 9223372036854775807)
+          AND h.status_id > coalesce($4::bigint, -9223372036854775808)
+          AND ((NOT EXISTS (SELECT 1 FROM blocks b WHERE b.actor_id = $1 OR b.target_id = $1)
+                AND NOT EXISTS (SELECT 1 FROM mutes m WHERE m.actor_id = $1)
+                AND NOT EXISTS (SELECT 1 FROM account_domain_blocks d WHERE d.actor_id = $1))
+               OR (NOT fedinet_hides(h.owner_id, s.actor_id)
+                   AND (s.reblog_of_id IS NULL OR NOT EXISTS (
+                         SELECT 1 FROM statuses o WHERE o.id = s.reblog_of_id
+                           AND fedinet_hides(h.owner_id, o.actor_id)))))
+          AND (s.actor_id = h.owner_id OR NOT EXISTS (
+                SELECT 1 FROM lists l JOIN list_accounts la ON la.list_id = l.id
+                WHERE l.owner_id = h.owner_id AND l.exclusive AND la.actor_id = s.actor_id))
+        ORDER BY h.status_id DESC
+        LIMIT $2
+    ) AS p
+    JOIN statuses s ON s.id = p.id
+    CROSS JOIN LATERAL (VALUES (s.id, false), (s.reblog_of_id, true)) AS x(id, original)
+    JOIN statuses t ON t.id = x.id
+    JOIN actors a ON a.id = t.actor_id
+    LEFT JOIN account_stats st ON st.actor_id = t.actor_id
+    ORDER BY p.id DESC, x.original
 """
 
-_HOME_ASC = """
-    SELECT s.id, s.uri, s.url, s.actor_id, s.is_local, s.object_type, s.visibility,
-           s.in_reply_to_uri, s.in_reply_to_id, s.in_reply_to_actor_id, s.reblog_of_id,
-           s.content, s.source_text, s.summary, s.sensitive, s.language, s.attachments,
-           s.published, s.edited_at, s.deleted_at, s.created_at
-    FROM home_feed h JOIN statuses s ON s.id = h.status_id
-    WHERE h.owner_id = $1 AND s.deleted_at IS NULL
-      AND ($3::bigint IS NULL OR h.status_id < $3)
-      AND h.status_id > $4
-      AND ((NOT EXISTS (SELECT 1 FROM blocks b WHERE b.actor_id = $1 OR b.target_id = $1)
-            AND NOT EXISTS (SELECT 1 FROM mutes m WHERE m.actor_id = $1)
-            AND NOT EXISTS (SELECT 1 FROM account_domain_blocks d WHERE d.actor_id = $1))
-           OR (NOT fedinet_hides(h.owner_id, s.actor_id)
-               AND (s.reblog_of_id IS NULL OR NOT EXISTS (
-                     SELECT 1 FROM statuses o WHERE o.id = s.reblog_of_id
-                       AND fedinet_hides(h.owner_id, o.actor_id)))))
-      AND (s.actor_id = h.owner_id OR NOT EXISTS (
-            SELECT 1 FROM lists l JOIN list_accounts la ON la.list_id = l.id
-            WHERE l.owner_id = h.owner_id AND l.exclusive AND la.actor_id = s.actor_id))
-    ORDER BY h.status_id ASC
-    LIMIT $2
+# The same, oldest first (for ``min_id``).
+_HOME_PAGE_ASC = """
+    SELECT x.original, t.id, t.actor_id, t.reblog_of_id,
+           concat_ws(' ', t.id, t.xmin, a.xmin, coalesce(st.xmin::text, '-'),
+                     (SELECT count(*) FROM statuses r
+                       WHERE r.in_reply_to_id = t.id AND r.deleted_at IS NULL),
+                     (SELECT count(*) FROM statuses b
+                       WHERE b.reblog_of_id = t.id AND b.deleted_at IS NULL),
+                     (SELECT count(*) FROM favourites f WHERE f.status_id = t.id)) AS key,
+           (EXISTS (SELECT 1 FROM favourites f
+                    WHERE f.status_id = t.id AND f.actor_id = $1))::int
+           + 2 * (EXISTS (SELECT 1 FROM statuses b
+                          WHERE b.reblog_of_id = t.id AND b.actor_id = $1
+                            AND b.deleted_at IS NULL))::int
+           + 4 * (EXISTS (SELECT 1 FROM bookmarks k
+                          WHERE k.status_id = t.id AND k.actor_id = $1))::int
+           + 8 * (EXISTS (SELECT 1 FROM status_pins n
+                          WHERE n.status_id = t.id AND n.actor_id = $1))::int AS flags,
+           EXISTS (SELECT 1 FROM filters z WHERE z.owner_id = $1
+                   AND (z.expires_at IS NULL OR z.expires_at > now())) AS has_filters,
+           (SELECT concat_ws(' ', ot.xmin, oa.xmin, ou.xmin, oc.xmin)
+            FROM oauth_tokens ot JOIN oauth_apps oa ON oa.id = ot.app_id
+            LEFT JOIN users ou ON ou.id = ot.user_id
+            LEFT JOIN actors oc ON oc.id = ou.actor_id
+            WHERE ot.id = $5) AS credentials_version
+    FROM (
+        SELECT h.status_id AS id
+        FROM home_feed h JOIN statuses s ON s.id = h.status_id
+        WHERE h.owner_id = $1 AND s.deleted_at IS NULL
+          AND h.status_id < coalesce($3::bigint, 9223372036854775807)
+          AND h.status_id > coalesce($4::bigint, -9223372036854775808)
+          AND ((NOT EXISTS (SELECT 1 FROM blocks b WHERE b.actor_id = $1 OR b.target_id = $1)
+                AND NOT EXISTS (SELECT 1 FROM mutes m WHERE m.actor_id = $1)
+                AND NOT EXISTS (SELECT 1 FROM account_domain_blocks d WHERE d.actor_id = $1))
+               OR (NOT fedinet_hides(h.owner_id, s.actor_id)
+                   AND (s.reblog_of_id IS NULL OR NOT EXISTS (
+                         SELECT 1 FROM statuses o WHERE o.id = s.reblog_of_id
+                           AND fedinet_hides(h.owner_id, o.actor_id)))))
+          AND (s.actor_id = h.owner_id OR NOT EXISTS (
+                SELECT 1 FROM lists l JOIN list_accounts la ON la.list_id = l.id
+                WHERE l.owner_id = h.owner_id AND l.exclusive AND la.actor_id = s.actor_id))
+        ORDER BY h.status_id ASC
+        LIMIT $2
+    ) AS p
+    JOIN statuses s ON s.id = p.id
+    CROSS JOIN LATERAL (VALUES (s.id, false), (s.reblog_of_id, true)) AS x(id, original)
+    JOIN statuses t ON t.id = x.id
+    JOIN actors a ON a.id = t.actor_id
+    LEFT JOIN account_stats st ON st.actor_id = t.actor_id
+    ORDER BY p.id ASC, x.original
+"""
+
+# The statuses of a page by id, every column but ``raw`` (see the module's docstring).
+_STATUSES_TO_SHOW = """
+    SELECT id, uri, url, actor_id, is_local, object_type, visibility,
+           in_reply_to_uri, in_reply_to_id, in_reply_to_actor_id, reblog_of_id,
+           content, source_text, summary, sensitive, language, attachments,
+           published, edited_at, deleted_at, created_at
+    FROM statuses WHERE id = ANY($1::bigint[])
 """
 
 _PUBLIC_DESC = """
@@ -169,6 +262,84 @@ _LIST = """
 """
 
 
+@dataclass(slots=True)
+class ShownStatus:
+    """A status of a home page: ``key`` identifies the version of its entity (see
+    :data:`_HOME_PAGE_DESC`), ``flags`` the viewer's (:data:`FAVOURITED` …)."""
+
+    id: int
+    actor_id: int
+    reblog_of_id: int | None
+    key: str
+    flags: int
+
+    def counts(self) -> tuple[int, int, int]:
+        """Replies, reblogs and favourites, as the key holds them."""
+        replies, reblogs, favourites = self.key.rsplit(" ", 3)[1:]
+        return int(replies), int(reblogs), int(favourites)
+
+
+FAVOURITED: Final = 1
+REBLOGGED: Final = 2
+BOOKMARKED: Final = 4
+PINNED: Final = 8
+
+
+@dataclass(slots=True)
+class HomeEntry:
+    """A page entry, and for a boost the status it boosts (``None`` when that is gone)."""
+
+    status: ShownStatus
+    original: ShownStatus | None
+
+
+@dataclass(frozen=True, slots=True)
+class HomePage:
+    entries: list[HomeEntry]
+    viewer_has_filters: bool
+    credentials_version: str | None = None  # of ``token_id``'s rows; None on empty pages
+
+
+async def home_page(
+    db: Executor,
+    owner_id: int,
+    *,
+    limit: int,
+    max_id: int | None = None,
+    since_id: int | None = None,
+    min_id: int | None = None,
+    token_id: int | None = None,
+) -> HomePage:
+    """The home timeline's page as :class:`ShownStatus` entries, what rendering it needs
+    to know, in one round trip. Newest first; with ``min_id``, the oldest just above it
+    first. With ``token_id``, ``credentials_version`` is that token's (see
+    :class:`fedinet.db.oauth.BearerToken`), read in the same snapshot as the page."""
+    if min_id is not None:
+        rows = await db.fetch(_HOME_PAGE_ASC, owner_id, limit, max_id, min_id, token_id)
+    else:
+        rows = await db.fetch(_HOME_PAGE_DESC, owner_id, limit, max_id, since_id, token_id)
+    entries: list[HomeEntry] = []
+    for original, status_id, actor_id, reblog_of_id, key, flags, _, _ in rows:
+        shown = ShownStatus(status_id, actor_id, reblog_of_id, key, flags)
+        if original:
+            entries[-1].original = shown
+        else:
+            entries.append(HomeEntry(shown, None))
+    if not rows:
+        return HomePage(entries, viewer_has_filters=False)
+    return HomePage(
+        entries,
+        viewer_has_filters=rows[0]["has_filters"],
+        credentials_version=rows[0]["credentials_version"],
+    )
+
+
+async def statuses_to_show(db: Executor, status_ids: list[int]) -> dict[int, Status]:
+    """Statuses by id with every column but ``raw``."""
+    rows = await db.fetch(_STATUSES_TO_SHOW, status_ids)
+    return {row["id"]: status_from_row(row) for row in rows}
+
+
 async def home_timeline(
     db: Executor,
     owner_id: int,
@@ -178,12 +349,12 @@ async def home_timeline(
     since_id: int | None = None,
     min_id: int | None = None,
 ) -> list[Status]:
-    """Newest first; with ``min_id``, the oldest just above it first."""
-    if min_id is not None:
-        rows = await db.fetch(_HOME_ASC, owner_id, limit, max_id, min_id)
-    else:
-        rows = await db.fetch(_HOME_DESC, owner_id, limit, max_id, since_id)
-    return [status_from_row(row) for row in rows]
+    """The statuses of :func:`home_page`, in its order."""
+    page = await home_page(
+        db, owner_id, limit=limit, max_id=max_id, since_id=since_id, min_id=min_id
+    )
+    found = await statuses_to_show(db, [entry.status.id for entry in page.entries])
+    return [found[entry.status.id] for entry in page.entries if entry.status.id in found]
 
 
 async def public_timeline(

@@ -23,7 +23,7 @@ import hmac
 import re
 import secrets
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Final
 from urllib.parse import urlsplit
@@ -186,10 +186,16 @@ class Credentials:
     app: OAuthApp
     user: User | None
     actor: Actor | None
+    version: str = ""  # of the rows they were read from (oauth_db.BearerToken.version)
 
     @property
     def scopes(self) -> tuple[str, ...]:
         return tuple(self.token.scopes)
+
+    def touch_due(self, now: datetime) -> bool:
+        """Whether using the token now should record it (``last_used_at``)."""
+        last = self.token.last_used_at
+        return last is None or now - last > _TOUCH_EVERY
 
 
 # --------------------------------------------------------------------------- helpers
@@ -639,12 +645,14 @@ async def authenticate_token(db: Executor, access_token: str) -> Credentials:
     found = await oauth_db.get_token_with_bearer(db, secret_digest(access_token))
     if found is None:
         raise Unauthorized("The access token is invalid", reason="invalid_token")
-    token, app, user, actor = found
+    token, app, user, actor = found.token, found.app, found.user, found.actor
     if token.revoked_at is not None:
         raise Unauthorized("The access token was revoked", reason="invalid_token")
     if token.user_id is not None and (user is None or actor is None):
         raise Unauthorized("The access token is invalid", reason="invalid_token")
-    now = datetime.now(UTC)
-    if token.last_used_at is None or now - token.last_used_at > _TOUCH_EVERY:
+    credentials = Credentials(token=token, app=app, user=user, actor=actor, version=found.version)
+    if credentials.touch_due(datetime.now(UTC)):
         await oauth_db.touch_token(db, token.id)
-    return Credentials(token=token, app=app, user=user, actor=actor)
+        # the row just written has a new version, which this process has not read
+        credentials = replace(credentials, version="")
+    return credentials

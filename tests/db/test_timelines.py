@@ -60,8 +60,7 @@ async def test_pages_carry_every_column_but_raw(pool: Pool) -> None:
 
     statuses_wanted = await _columns(pool, "statuses") - {"raw"}
     for sql, args in (
-        (timelines_db._HOME_DESC, (reader.id, 20, None, None)),
-        (timelines_db._HOME_ASC, (reader.id, 20, None, 0)),
+        (timelines_db._STATUSES_TO_SHOW, ([status.id],)),
         (timelines_db._PUBLIC_DESC, (False, False, 20, None, None, None)),
         (timelines_db._PUBLIC_ASC, (False, False, 20, None, 0, None)),
     ):

@@ -20,11 +20,21 @@ Scopes are "any of" (``require_scope(request, "profile", "read:accounts")``), an
 ``read:``/``write:`` ``follows``, ``blocks`` and ``mutes``.
 
 The token is looked up once per request (the answer is kept on ``request.state``).
+
+An endpoint that reads the database in one statement anyway may skip the lookup: each
+process remembers the credentials it read last for a token, with the version of the rows
+they came from (:class:`fedinet.db.oauth.BearerToken`). :func:`remembered_user` hands them
+out, and the endpoint's statement reads the token's current version with its data
+(``timelines.home_page(token_id=…)``); only when the two agree does it keep what it read
+(:func:`confirm`). A token revoked, a member suspended or awaiting approval, a scope
+changed, changes the version: the endpoint then authenticates the ordinary way.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Final
 
 from starlette.requests import Request
 
@@ -42,12 +52,15 @@ __all__ = [
     "authenticate",
     "authorize_if_got_token",
     "bearer_token",
+    "confirm",
     "optional_user",
+    "remembered_user",
     "require_app_scope",
     "require_scope",
 ]
 
 _STATE_KEY = "fedinet_credentials"
+_REMEMBERED_MAX: Final = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +105,51 @@ async def authenticate(request: Request, *, db: Executor | None = None) -> Crede
         async with runtime.pool.acquire() as conn:
             credentials = await oauth.authenticate_token(conn, token)
     setattr(request.state, _STATE_KEY, credentials)
+    if credentials.version:
+        remembered, key = _remembered(request), oauth.secret_digest(token)
+        remembered.pop(key, None)
+        remembered[key] = credentials
+        while len(remembered) > _REMEMBERED_MAX:
+            del remembered[next(iter(remembered))]
     return credentials
+
+
+def _remembered(request: Request) -> dict[str, Credentials]:
+    """This app's remembered credentials by the token's digest (in memory only)."""
+    state = request.app.state
+    found = getattr(state, "remembered_credentials", None)
+    if not isinstance(found, dict):
+        found = state.remembered_credentials = {}
+    return found
+
+
+def remembered_user(request: Request, *scopes: str) -> UserCredentials | None:
+    """What :func:`require_scope` answered for this request's token last time, unless
+    that was an error or using the token is due to be recorded: to be checked with
+    :func:`confirm` against the version the endpoint's own statement reads."""
+    token = bearer_token(request)
+    if token is None:
+        return None
+    credentials = _remembered(request).get(oauth.secret_digest(token))
+    if credentials is None or credentials.touch_due(datetime.now(UTC)):
+        return None
+    try:
+        _check_scopes(credentials, scopes)
+        return _as_user(credentials)
+    except (PermissionDenied, ValidationError):
+        return None  # the ordinary way gives the right error
+
+
+def confirm(request: Request, me: UserCredentials, version: str | None) -> bool:
+    """Whether ``version`` (the token's, read by the endpoint's statement) is the one
+    ``me`` was read with; if not, they are forgotten."""
+    if version is not None and version == me.credentials.version:
+        setattr(request.state, _STATE_KEY, me.credentials)
+        return True
+    token = bearer_token(request)
+    if token is not None:
+        _remembered(request).pop(oauth.secret_digest(token), None)
+    return False
 
 
 def _check_scopes(credentials: Credentials, scopes: tuple[str, ...]) -> None:

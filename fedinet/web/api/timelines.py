@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -9,13 +11,21 @@ from starlette.routing import BaseRoute, Route
 from fedinet.ap.sanitize import normalize_hashtag
 from fedinet.db import statuses as statuses_db
 from fedinet.db import timelines as timelines_db
+from fedinet.db.types import Connection
 from fedinet.runtime import Runtime
 from fedinet.services import lists
 from fedinet.web.api.args import path_id, string_list
-from fedinet.web.api.auth import optional_user, require_scope
-from fedinet.web.api.pagination import parse_page, set_link_header
+from fedinet.web.api.auth import (
+    UserCredentials,
+    confirm,
+    optional_user,
+    remembered_user,
+    require_scope,
+)
+from fedinet.web.api.pagination import Page, parse_page, set_link_header
 from fedinet.web.api.params import Params, read_params
 from fedinet.web.api.render import statuses_json
+from fedinet.web.api.status_cache import render_page, status_cache
 
 __all__ = ["routes"]
 
@@ -29,25 +39,49 @@ def _flag(request: Request, name: str) -> bool:
     return request.query_params.get(name, "").lower() in ("1", "true", "on", "yes")
 
 
-async def home(request: Request) -> Response:
-    runtime = _runtime(request)
-    # one connection for the token, the page and what it shows (taking a connection from
-    # the pool and giving it back costs a round trip to reset it)
-    async with runtime.pool.acquire() as conn:
-        me = await require_scope(request, "read:statuses", db=conn)
-        page = parse_page(request.query_params)
-        rows = await timelines_db.home_timeline(
+async def _home_page(
+    request: Request, conn: Connection, page: Page
+) -> tuple[UserCredentials, timelines_db.HomePage]:
+    """The member and their page, in one round trip when this process has read their
+    token before (the page's statement checks it is unchanged), else in two."""
+
+    async def read(me: UserCredentials, token_id: int | None) -> timelines_db.HomePage:
+        return await timelines_db.home_page(
             conn,
             me.actor.id,
             limit=page.limit,
             max_id=page.max_id,
             since_id=page.since_id,
             min_id=page.min_id,
+            token_id=token_id,
         )
-        rows = page.newest_first(rows, key=lambda s: s.id)
-        shown = await statuses_json(conn, runtime.settings, rows, me.actor, context="home")
-    response = JSONResponse(shown)
-    set_link_header(response, request, page, [s.id for s in rows])
+
+    remembered = remembered_user(request, "read:statuses")
+    if remembered is not None:
+        found = await read(remembered, remembered.credentials.token.id)
+        if confirm(request, remembered, found.credentials_version):
+            return remembered, found
+    me = await require_scope(request, "read:statuses", db=conn)
+    return me, await read(me, None)
+
+
+async def home(request: Request) -> Response:
+    runtime = _runtime(request)
+    page = parse_page(request.query_params)
+    # one connection for the token, the page and what it shows
+    async with runtime.pool.acquire() as conn:
+        me, found = await _home_page(request, conn, page)
+        entries = page.newest_first(found.entries, key=lambda e: e.status.id)
+        body = await render_page(
+            conn,
+            runtime.settings,
+            status_cache(request),
+            replace(found, entries=entries),
+            me.actor,
+            context="home",
+        )
+    response = Response(body, media_type="application/json")
+    set_link_header(response, request, page, [e.status.id for e in entries])
     return response
 
 
