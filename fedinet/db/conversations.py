@@ -5,6 +5,10 @@ and those it mentions, less the member). The rows of ``conversations`` are made 
 member first lists them and keep how far each was read and removed; the statuses
 themselves are the direct statuses the member wrote or was mentioned in. A conversation is
 unread when its last status is someone else's, newer than what the member marked read.
+
+The member's direct statuses are found from their side (their own statuses, by the
+partial index statuses_direct_actor_idx of migrations/0014, and their mentions), never by
+reading every direct status of the instance: a scan of ``statuses``, most of it remote.
 """
 
 from __future__ import annotations
@@ -38,9 +42,13 @@ _GROUPS = """
                    UNION SELECT m.actor_id FROM mentions m WHERE m.status_id = s.id
                ) AS people WHERE p <> $1), '{}') AS participants
         FROM statuses s
-        WHERE s.visibility = 'direct' AND s.deleted_at IS NULL AND s.reblog_of_id IS NULL
-          AND (s.actor_id = $1
-               OR EXISTS (SELECT 1 FROM mentions m WHERE m.status_id = s.id AND m.actor_id = $1))
+        WHERE s.id IN (
+                SELECT o.id FROM statuses o
+                WHERE o.actor_id = $1 AND o.visibility = 'direct' AND o.deleted_at IS NULL
+                  AND o.reblog_of_id IS NULL
+                UNION
+                SELECT m.status_id FROM mentions m WHERE m.actor_id = $1)
+          AND s.visibility = 'direct' AND s.deleted_at IS NULL AND s.reblog_of_id IS NULL
     ), grouped AS (
         SELECT participants, max(id) AS last_status_id,
                max(id) FILTER (WHERE actor_id <> $1) AS last_received_id

@@ -197,9 +197,52 @@ _PUBLIC_ASC = """
     LIMIT $3
 """
 
+# The local timelines name ``is_local`` (and the other predicates of
+# statuses_local_public_idx, migrations/0014) literally rather than as ``NOT $1 OR
+# is_local``: a prepared statement may run with a generic plan, which cannot use a partial
+# index on a parameter. With the shared queries, a local page walked the index of every
+# public status (remote ones included) until it found enough local ones.
+_PUBLIC_LOCAL_DESC = """
+    SELECT id, uri, url, actor_id, is_local, object_type, visibility,
+           in_reply_to_uri, in_reply_to_id, in_reply_to_actor_id, reblog_of_id,
+           content, source_text, summary, sensitive, language, attachments,
+           published, edited_at, deleted_at, created_at
+    FROM statuses
+    WHERE is_local AND visibility = 'public' AND deleted_at IS NULL AND reblog_of_id IS NULL
+      AND (SELECT a.suspended_at IS NULL
+                  AND (a.is_local OR fedinet_domain_block_severity(a.domain) IS NULL)
+           FROM actors a WHERE a.id = statuses.actor_id)
+      AND ($2::bigint IS NULL OR id < $2)
+      AND ($3::bigint IS NULL OR id > $3)
+      AND ($4::bigint IS NULL OR NOT fedinet_hides($4, actor_id))
+    ORDER BY id DESC
+    LIMIT $1
+"""
+
+_PUBLIC_LOCAL_ASC = """
+    SELECT id, uri, url, actor_id, is_local, object_type, visibility,
+           in_reply_to_uri, in_reply_to_id, in_reply_to_actor_id, reblog_of_id,
+           content, source_text, summary, sensitive, language, attachments,
+           published, edited_at, deleted_at, created_at
+    FROM statuses
+    WHERE is_local AND visibility = 'public' AND deleted_at IS NULL AND reblog_of_id IS NULL
+      AND (SELECT a.suspended_at IS NULL
+                  AND (a.is_local OR fedinet_domain_block_severity(a.domain) IS NULL)
+           FROM actors a WHERE a.id = statuses.actor_id)
+      AND ($2::bigint IS NULL OR id < $2)
+      AND id > $3
+      AND ($4::bigint IS NULL OR NOT fedinet_hides($4, actor_id))
+    ORDER BY id ASC
+    LIMIT $1
+"""
+
 
 _TAG_DESC = """
-    SELECT s.* FROM statuses s
+    SELECT s.id, s.uri, s.url, s.actor_id, s.is_local, s.object_type, s.visibility,
+           s.in_reply_to_uri, s.in_reply_to_id, s.in_reply_to_actor_id, s.reblog_of_id,
+           s.content, s.source_text, s.summary, s.sensitive, s.language, s.attachments,
+           s.published, s.edited_at, s.deleted_at, s.created_at
+    FROM statuses s
     WHERE s.id IN (SELECT t.status_id FROM status_tags t WHERE t.tag = ANY($1::text[]))
       AND s.visibility = 'public' AND s.deleted_at IS NULL
       AND (NOT $2 OR s.is_local) AND (NOT $3 OR NOT s.is_local)
@@ -214,7 +257,11 @@ _TAG_DESC = """
 """
 
 _TAG_ASC = """
-    SELECT s.* FROM statuses s
+    SELECT s.id, s.uri, s.url, s.actor_id, s.is_local, s.object_type, s.visibility,
+           s.in_reply_to_uri, s.in_reply_to_id, s.in_reply_to_actor_id, s.reblog_of_id,
+           s.content, s.source_text, s.summary, s.sensitive, s.language, s.attachments,
+           s.published, s.edited_at, s.deleted_at, s.created_at
+    FROM statuses s
     WHERE s.id IN (SELECT t.status_id FROM status_tags t WHERE t.tag = ANY($1::text[]))
       AND s.visibility = 'public' AND s.deleted_at IS NULL
       AND (NOT $2 OR s.is_local) AND (NOT $3 OR NOT s.is_local)
@@ -228,11 +275,51 @@ _TAG_ASC = """
     LIMIT $5
 """
 
+_TAG_LOCAL_DESC = """
+    SELECT s.id, s.uri, s.url, s.actor_id, s.is_local, s.object_type, s.visibility,
+           s.in_reply_to_uri, s.in_reply_to_id, s.in_reply_to_actor_id, s.reblog_of_id,
+           s.content, s.source_text, s.summary, s.sensitive, s.language, s.attachments,
+           s.published, s.edited_at, s.deleted_at, s.created_at
+    FROM statuses s
+    WHERE s.is_local AND s.visibility = 'public' AND s.deleted_at IS NULL
+      AND s.id IN (SELECT t.status_id FROM status_tags t WHERE t.tag = ANY($1::text[]))
+      AND (NOT $2 OR s.attachments <> '[]'::jsonb)
+      AND ($4::bigint IS NULL OR s.id < $4)
+      AND ($5::bigint IS NULL OR s.id > $5)
+      AND ($6::bigint IS NULL OR NOT fedinet_hides($6, s.actor_id))
+      AND NOT EXISTS (
+            SELECT 1 FROM status_tags o WHERE o.status_id = s.id AND o.tag = ANY($7::text[]))
+    ORDER BY s.id DESC
+    LIMIT $3
+"""
+
+_TAG_LOCAL_ASC = """
+    SELECT s.id, s.uri, s.url, s.actor_id, s.is_local, s.object_type, s.visibility,
+           s.in_reply_to_uri, s.in_reply_to_id, s.in_reply_to_actor_id, s.reblog_of_id,
+           s.content, s.source_text, s.summary, s.sensitive, s.language, s.attachments,
+           s.published, s.edited_at, s.deleted_at, s.created_at
+    FROM statuses s
+    WHERE s.is_local AND s.visibility = 'public' AND s.deleted_at IS NULL
+      AND s.id IN (SELECT t.status_id FROM status_tags t WHERE t.tag = ANY($1::text[]))
+      AND (NOT $2 OR s.attachments <> '[]'::jsonb)
+      AND ($4::bigint IS NULL OR s.id < $4)
+      AND s.id > $5
+      AND ($6::bigint IS NULL OR NOT fedinet_hides($6, s.actor_id))
+      AND NOT EXISTS (
+            SELECT 1 FROM status_tags o WHERE o.status_id = s.id AND o.tag = ANY($7::text[]))
+    ORDER BY s.id ASC
+    LIMIT $3
+"""
+
 # A list shows what its accounts post that its owner may see: public and unlisted posts,
 # followers-only ones when the owner follows, direct ones that mention the owner; replies
 # as the list's replies_policy says.
 _LIST = """
-    SELECT s.* FROM lists l
+    SELECT s.id, s.uri, s.url, s.actor_id, s.is_local, s.object_type, s.visibility,
+           s.in_reply_to_uri, s.in_reply_to_id, s.in_reply_to_actor_id, s.reblog_of_id,
+           s.content, s.source_text, s.summary, s.sensitive, s.language, s.attachments,
+           s.published, s.edited_at, s.deleted_at, s.created_at
+    FROM lists l
     JOIN list_accounts la ON la.list_id = l.id
     JOIN statuses s ON s.actor_id = la.actor_id
     WHERE l.id = $1 AND s.deleted_at IS NULL
@@ -368,6 +455,14 @@ async def public_timeline(
     since_id: int | None = None,
     min_id: int | None = None,
 ) -> list[Status]:
+    if local_only:
+        if remote_only:
+            return []
+        if min_id is not None:
+            rows = await db.fetch(_PUBLIC_LOCAL_ASC, limit, max_id, min_id, viewer_id)
+        else:
+            rows = await db.fetch(_PUBLIC_LOCAL_DESC, limit, max_id, since_id, viewer_id)
+        return [status_from_row(row) for row in rows]
     if min_id is not None:
         rows = await db.fetch(
             _PUBLIC_ASC, local_only, remote_only, limit, max_id, min_id, viewer_id
@@ -394,7 +489,16 @@ async def tag_timeline(
     min_id: int | None = None,
 ) -> list[Status]:
     """Public statuses tagged with one of ``tags`` (normalized) and none of ``none_tags``."""
-    query, cursor = (_TAG_ASC, min_id) if min_id is not None else (_TAG_DESC, since_id)
+    cursor = min_id if min_id is not None else since_id
+    if local_only:
+        if remote_only:
+            return []
+        query = _TAG_LOCAL_ASC if min_id is not None else _TAG_LOCAL_DESC
+        rows = await db.fetch(
+            query, tags, only_media, limit, max_id, cursor, viewer_id, none_tags or []
+        )
+        return [status_from_row(row) for row in rows]
+    query = _TAG_ASC if min_id is not None else _TAG_DESC
     rows = await db.fetch(
         query,
         tags,

@@ -1,4 +1,5 @@
-"""Timeline queries: every column but ``raw``, paged newest first."""
+"""Timeline queries: every column but ``raw``, paged newest first; the local ones as the
+shared ones."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ import pytest
 
 from fedinet.db import actors as actors_db
 from fedinet.db import counts as counts_db
+from fedinet.db import lists as lists_db
 from fedinet.db import statuses as statuses_db
 from fedinet.db import timelines as timelines_db
 from fedinet.db.pool import Pool, create_pool
+from fedinet.models import Actor
 
 
 @pytest.fixture
@@ -141,3 +144,172 @@ async def test_home_hides_blocked_muted_and_their_boosts(pool: Pool) -> None:
     # an expired mute hides nothing
     await pool.execute("UPDATE mutes SET expires_at = now() - interval '1 minute'")
     assert await shown() == {post.id, boost.id}
+
+
+async def _person(pool: Pool, name: str, *, local: bool) -> Actor:
+    domain = "here.example" if local else "remote.example"
+    return await actors_db.insert_actor(
+        pool,
+        uri=f"https://{domain}/users/{name}",
+        is_local=local,
+        username=name,
+        domain=domain,
+    )
+
+
+async def test_tag_list_and_local_pages_carry_every_column_but_raw(pool: Pool) -> None:
+    """The hashtag, list and local queries name their columns too (``raw`` left out)."""
+    ana = await _person(pool, "ana", local=True)
+    reader = await _person(pool, "ben", local=True)
+    status = await statuses_db.insert_status(
+        pool,
+        uri="https://here.example/users/ana/statuses/1",
+        actor_id=ana.id,
+        is_local=True,
+        visibility="public",
+        content="<p>#cats</p>",
+        raw={"type": "Note", "content": "<p>#cats</p>"},
+    )
+    await statuses_db.set_tags(pool, status.id, ["cats"])
+    listed = await lists_db.insert_list(
+        pool, reader.id, title="friends", replies_policy="list", exclusive=False
+    )
+    await pool.execute(
+        "INSERT INTO list_accounts (list_id, actor_id) VALUES ($1, $2)", listed.id, ana.id
+    )
+
+    statuses_wanted = await _columns(pool, "statuses") - {"raw"}
+    for sql, args in (
+        (timelines_db._PUBLIC_LOCAL_DESC, (20, None, None, None)),
+        (timelines_db._PUBLIC_LOCAL_ASC, (20, None, 0, None)),
+        (timelines_db._TAG_DESC, (["cats"], False, False, False, 20, None, None, None, [])),
+        (timelines_db._TAG_ASC, (["cats"], False, False, False, 20, None, 0, None, [])),
+        (timelines_db._TAG_LOCAL_DESC, (["cats"], False, 20, None, None, None, [])),
+        (timelines_db._TAG_LOCAL_ASC, (["cats"], False, 20, None, 0, None, [])),
+        (timelines_db._LIST, (listed.id, 20, None, None, None)),
+    ):
+        rows = await pool.fetch(sql, *args)
+        assert [row["id"] for row in rows] == [status.id]
+        assert set(rows[0].keys()) == statuses_wanted
+    assert (await timelines_db.tag_timeline(pool, ["cats"], limit=20))[0].raw is None
+
+
+async def test_local_timelines_match_the_shared_queries(pool: Pool) -> None:
+    """The local public and hashtag timelines have their own queries (so that a generic
+    plan can use statuses_local_public_idx): page for page, they return what the shared
+    queries return with ``local_only``, whatever the cursor, viewer or filter."""
+    ana = await _person(pool, "ana", local=True)
+    ben = await _person(pool, "ben", local=True)
+    cid = await _person(pool, "cid", local=True)  # suspended below
+    rem = await _person(pool, "rem", local=False)
+    made = []
+    for n, (author, visibility) in enumerate(
+        [
+            (ana, "public"),
+            (rem, "public"),
+            (ben, "public"),
+            (ana, "unlisted"),
+            (ana, "direct"),
+            (cid, "public"),
+            (rem, "public"),
+            (ben, "public"),
+            (ana, "public"),
+            (ana, "private"),
+            (ben, "public"),
+            (ana, "public"),
+        ]
+    ):
+        status = await statuses_db.insert_status(
+            pool,
+            uri=f"{author.uri}/statuses/{n}",
+            actor_id=author.id,
+            is_local=author.is_local,
+            visibility=visibility,
+            content=f"<p>{n}</p>",
+            attachments=[{"type": "image"}] if n % 4 == 0 else [],
+        )
+        await statuses_db.set_tags(pool, status.id, ["cats", "dogs"] if n % 3 else ["cats"])
+        made.append(status)
+    boost = await statuses_db.insert_status(
+        pool,
+        uri=f"{ben.uri}/boosts/1",
+        actor_id=ben.id,
+        is_local=True,
+        visibility="public",
+        reblog_of_id=made[1].id,
+    )
+    await statuses_db.set_tags(pool, boost.id, ["cats"])  # hashtag timelines keep boosts
+    await statuses_db.mark_status_deleted(pool, made[8].id)
+    await pool.execute("UPDATE actors SET suspended_at = now() WHERE id = $1", cid.id)
+    await pool.execute("INSERT INTO mutes (actor_id, target_id) VALUES ($1, $2)", ana.id, ben.id)
+
+    ids = sorted(s.id for s in [*made, boost])
+    cursors: list[dict[str, int | None]] = [{}]
+    for pivot in (ids[2], ids[6], ids[10]):
+        cursors += [{"max_id": pivot}, {"since_id": pivot}, {"min_id": pivot}]
+    cursors += [{"max_id": ids[11], "min_id": ids[1]}, {"min_id": 0}]
+    seen_public: set[int] = set()
+    seen_tagged: set[int] = set()
+    for viewer in (None, ana.id):
+        for limit in (2, 20):
+            for cursor in cursors:
+                min_id, max_id, since_id = (
+                    cursor.get("min_id"),
+                    cursor.get("max_id"),
+                    cursor.get("since_id"),
+                )
+                if min_id is not None:
+                    shared = await pool.fetch(
+                        timelines_db._PUBLIC_ASC, True, False, limit, max_id, min_id, viewer
+                    )
+                else:
+                    shared = await pool.fetch(
+                        timelines_db._PUBLIC_DESC, True, False, limit, max_id, since_id, viewer
+                    )
+                own = await timelines_db.public_timeline(
+                    pool,
+                    local_only=True,
+                    remote_only=False,
+                    limit=limit,
+                    viewer_id=viewer,
+                    **cursor,
+                )
+                assert [s.id for s in own] == [row["id"] for row in shared], (viewer, cursor)
+                seen_public |= {s.id for s in own}
+                for tags, none, media in (
+                    (["cats"], [], False),
+                    (["dogs"], [], False),
+                    (["cats"], ["dogs"], False),
+                    (["cats"], [], True),
+                ):
+                    query, cursor_id = (
+                        (timelines_db._TAG_ASC, min_id)
+                        if min_id is not None
+                        else (timelines_db._TAG_DESC, since_id)
+                    )
+                    shared = await pool.fetch(
+                        query, tags, True, False, media, limit, max_id, cursor_id, viewer, none
+                    )
+                    own = await timelines_db.tag_timeline(
+                        pool,
+                        tags,
+                        limit=limit,
+                        local_only=True,
+                        only_media=media,
+                        none_tags=none,
+                        viewer_id=viewer,
+                        **cursor,
+                    )
+                    assert [s.id for s in own] == [row["id"] for row in shared], (tags, cursor)
+                    seen_tagged |= {s.id for s in own}
+    # what the local timelines may show, and nothing else, was shown (the hashtag
+    # timelines keep boosts and, as before, do not check for suspended authors)
+    assert seen_public == {made[n].id for n in (0, 2, 7, 10, 11)}
+    assert seen_tagged == {made[n].id for n in (0, 2, 5, 7, 10, 11)} | {boost.id}
+    assert (
+        await timelines_db.public_timeline(pool, local_only=True, remote_only=True, limit=20) == []
+    )
+    assert (
+        await timelines_db.tag_timeline(pool, ["cats"], limit=20, local_only=True, remote_only=True)
+        == []
+    )

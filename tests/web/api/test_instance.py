@@ -5,9 +5,12 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from fedinet.config import Settings
 from fedinet.db import instance as instance_db
+from fedinet.db import statuses as statuses_db
 from fedinet.db.actors import upsert_remote_actor
 from fedinet.runtime import Runtime
+from tests.web.api.actions import person, post
 from tests.web.api.conftest import Member
 from tests.web.api.schema import assert_matches
 
@@ -126,3 +129,40 @@ async def test_default_images_are_pngs(client: httpx.AsyncClient) -> None:
         assert response.status_code == 200
         assert response.headers["content-type"] == "image/png"
         assert response.content.startswith(b"\x89PNG\r\n\x1a\n")
+
+
+async def test_status_counts_follow_posts_boosts_and_deletes(
+    client: httpx.AsyncClient, runtime: Runtime, settings: Settings
+) -> None:
+    """``stats.status_count`` and this week's ``statuses`` (both read from the index of
+    local statuses, migrations/0014) count local statuses, direct ones included, boosts
+    and remote statuses not; a deleted status leaves the count, not the week's activity."""
+
+    async def counted() -> tuple[int, str]:
+        v1 = (await client.get("/api/v1/instance")).json()
+        weeks = (await client.get("/api/v1/instance/activity")).json()
+        return v1["stats"]["status_count"], weeks[0]["statuses"]
+
+    assert await counted() == (0, "0")
+    ana = await person(client, runtime, settings, "ana")
+    first = await post(client, ana, "one")
+    await post(client, ana, "two", visibility="direct")
+    assert await counted() == (2, "2")
+    boosted = await client.post(f"/api/v1/statuses/{first['id']}/reblog", headers=ana.headers)
+    assert boosted.status_code == 200
+    remote = await upsert_remote_actor(
+        runtime.pool, uri="https://b.example/users/x", username="x", domain="b.example"
+    )
+    await statuses_db.insert_status(
+        runtime.pool,
+        uri="https://b.example/users/x/statuses/1",
+        actor_id=remote.id,
+        is_local=False,
+        visibility="public",
+    )
+    assert await counted() == (2, "2")
+    deleted = await client.delete(f"/api/v1/statuses/{first['id']}", headers=ana.headers)
+    assert deleted.status_code == 200
+    assert await counted() == (1, "2")
+    await post(client, ana, "three")
+    assert await counted() == (2, "3")
