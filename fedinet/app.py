@@ -29,6 +29,7 @@ from fedinet.web.health import healthz, livez
 from fedinet.web.metrics import MetricsMiddleware, metrics_endpoint
 from fedinet.web.middleware import AccessLogMiddleware
 from fedinet.web.proxies import ProxyHeadersMiddleware
+from fedinet.web.routing import IndexedRouter
 from fedinet.worker import run_workers
 
 __all__ = ["create_app"]
@@ -103,8 +104,9 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> Starlet
         async with open_runtime(settings) as opened, run_with_workers(app, opened):
             yield
 
+    routes = _routes()
     app = Starlette(
-        routes=_routes(),
+        routes=routes,
         middleware=[
             # first: the access log, rate limits and metrics see the real client
             Middleware(ProxyHeadersMiddleware, trusted=settings.trusted_proxies),
@@ -117,6 +119,8 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> Starlet
         exception_handlers=pages.EXCEPTION_HANDLERS,
         lifespan=lifespan,
     )
+    # the same routes, found by path first (fedinet.web.routing)
+    app.router = IndexedRouter(routes, lifespan=lifespan)
     app.state.settings = settings
     if runtime is not None:
         app.state.runtime = runtime

@@ -74,7 +74,7 @@ _HOME_PAGE_DESC = """
             LEFT JOIN actors oc ON oc.id = ou.actor_id
             WHERE ot.id = $5) AS credentials_version
     FROM (
-        SELECT h.status_id AS id
+        SELECT h.status_id AS id, s.reblog_of_id
         FROM home_feed h JOIN statuses s ON s.id = h.status_id
         WHERE h.owner_id = $1 AND s.deleted_at IS NULL
           AND h.status_id < coalesce($3::bigint, 9223372036854775807)
@@ -92,8 +92,7 @@ _HOME_PAGE_DESC = """
         ORDER BY h.status_id DESC
         LIMIT $2
     ) AS p
-    JOIN statuses s ON s.id = p.id
-    CROSS JOIN LATERAL (VALUES (s.id, false), (s.reblog_of_id, true)) AS x(id, original)
+    CROSS JOIN LATERAL (VALUES (p.id, false), (p.reblog_of_id, true)) AS x(id, original)
     JOIN statuses t ON t.id = x.id
     JOIN actors a ON a.id = t.actor_id
     LEFT JOIN account_stats st ON st.actor_id = t.actor_id
@@ -126,7 +125,7 @@ _HOME_PAGE_ASC = """
             LEFT JOIN actors oc ON oc.id = ou.actor_id
             WHERE ot.id = $5) AS credentials_version
     FROM (
-        SELECT h.status_id AS id
+        SELECT h.status_id AS id, s.reblog_of_id
         FROM home_feed h JOIN statuses s ON s.id = h.status_id
         WHERE h.owner_id = $1 AND s.deleted_at IS NULL
           AND h.status_id < coalesce($3::bigint, 9223372036854775807)
@@ -144,8 +143,7 @@ _HOME_PAGE_ASC = """
         ORDER BY h.status_id ASC
         LIMIT $2
     ) AS p
-    JOIN statuses s ON s.id = p.id
-    CROSS JOIN LATERAL (VALUES (s.id, false), (s.reblog_of_id, true)) AS x(id, original)
+    CROSS JOIN LATERAL (VALUES (p.id, false), (p.reblog_of_id, true)) AS x(id, original)
     JOIN statuses t ON t.id = x.id
     JOIN actors a ON a.id = t.actor_id
     LEFT JOIN account_stats st ON st.actor_id = t.actor_id
