@@ -170,13 +170,11 @@ async def count_status_stats(db: Executor, status_ids: list[int]) -> dict[int, S
         return {}
     rows = await db.fetch(
         """
-        SELECT s.id,
-               (SELECT count(*) FROM statuses r
-                 WHERE r.in_reply_to_id = s.id AND r.deleted_at IS NULL) AS replies,
-               (SELECT count(*) FROM statuses b
-                 WHERE b.reblog_of_id = s.id AND b.deleted_at IS NULL) AS reblogs,
-               (SELECT count(*) FROM favourites f WHERE f.status_id = s.id) AS favourites
+        SELECT s.id, coalesce(c.replies_count, 0) AS replies,
+               coalesce(c.reblogs_count, 0) AS reblogs,
+               coalesce(c.favourites_count, 0) AS favourites
         FROM unnest($1::bigint[]) AS s(id)
+        LEFT JOIN status_stats c ON c.status_id = s.id
         """,
         status_ids,
     )
@@ -201,12 +199,9 @@ async def status_page_facts(
         return PageFacts({}, {}, {}, {}, viewer_has_filters=False)
     rows = await db.fetch(
         """
-        SELECT s.id,
-               (SELECT count(*) FROM statuses r
-                 WHERE r.in_reply_to_id = s.id AND r.deleted_at IS NULL) AS replies,
-               (SELECT count(*) FROM statuses b
-                 WHERE b.reblog_of_id = s.id AND b.deleted_at IS NULL) AS reblogs,
-               (SELECT count(*) FROM favourites f WHERE f.status_id = s.id) AS favourites,
+        SELECT s.id, coalesce(c.replies_count, 0) AS replies,
+               coalesce(c.reblogs_count, 0) AS reblogs,
+               coalesce(c.favourites_count, 0) AS favourites,
                $2::bigint IS NOT NULL AND EXISTS (
                    SELECT 1 FROM favourites f
                    WHERE f.status_id = s.id AND f.actor_id = $2) AS favourited,
@@ -228,6 +223,7 @@ async def status_page_facts(
                    SELECT 1 FROM filters x WHERE x.owner_id = $2
                      AND (x.expires_at IS NULL OR x.expires_at > now())) AS has_filters
         FROM unnest($1::bigint[]) AS s(id)
+        LEFT JOIN status_stats c ON c.status_id = s.id
         """,
         status_ids,
         viewer_actor_id,

@@ -43,7 +43,7 @@ __all__ = [
 # status it boosts (``original``). ``key`` tells whether a rendered entity is still what
 # the rows say: the status's id and row version (its xmin, the transaction that last
 # wrote it: PostgreSQL writes a new row version on every UPDATE), its author's actor and
-# counters row versions, and its replies, reblogs and favourites counts. ``flags`` are
+# counters row versions, and its own counters' row version (status_stats). ``flags`` are
 # the viewer's (favourited 1, reblogged 2, bookmarked 4, pinned 8), never cached. The
 # bounds are written so that PostgreSQL keeps one generic plan for the statement instead
 # of planning it again on every request. ``credentials_version`` is that of the token
@@ -52,11 +52,8 @@ __all__ = [
 _HOME_PAGE_DESC = """
     SELECT x.original, t.id, t.actor_id, t.reblog_of_id,
            concat_ws(' ', t.id, t.xmin, a.xmin, coalesce(st.xmin::text, '-'),
-                     (SELECT count(*) FROM statuses r
-                       WHERE r.in_reply_to_id = t.id AND r.deleted_at IS NULL),
-                     (SELECT count(*) FROM statuses b
-                       WHERE b.reblog_of_id = t.id AND b.deleted_at IS NULL),
-                     (SELECT count(*) FROM favourites f WHERE f.status_id = t.id)) AS key,
+                     coalesce((SELECT ss.xmin::text FROM status_stats ss
+                               WHERE ss.status_id = t.id), '-')) AS key,
            (EXISTS (SELECT 1 FROM favourites f
                     WHERE f.status_id = t.id AND f.actor_id = $1))::int
            + 2 * (EXISTS (SELECT 1 FROM statuses b
@@ -103,11 +100,8 @@ _HOME_PAGE_DESC = """
 _HOME_PAGE_ASC = """
     SELECT x.original, t.id, t.actor_id, t.reblog_of_id,
            concat_ws(' ', t.id, t.xmin, a.xmin, coalesce(st.xmin::text, '-'),
-                     (SELECT count(*) FROM statuses r
-                       WHERE r.in_reply_to_id = t.id AND r.deleted_at IS NULL),
-                     (SELECT count(*) FROM statuses b
-                       WHERE b.reblog_of_id = t.id AND b.deleted_at IS NULL),
-                     (SELECT count(*) FROM favourites f WHERE f.status_id = t.id)) AS key,
+                     coalesce((SELECT ss.xmin::text FROM status_stats ss
+                               WHERE ss.status_id = t.id), '-')) AS key,
            (EXISTS (SELECT 1 FROM favourites f
                     WHERE f.status_id = t.id AND f.actor_id = $1))::int
            + 2 * (EXISTS (SELECT 1 FROM statuses b
@@ -357,11 +351,6 @@ class ShownStatus:
     reblog_of_id: int | None
     key: str
     flags: int
-
-    def counts(self) -> tuple[int, int, int]:
-        """Replies, reblogs and favourites, as the key holds them."""
-        replies, reblogs, favourites = self.key.rsplit(" ", 3)[1:]
-        return int(replies), int(reblogs), int(favourites)
 
 
 FAVOURITED: Final = 1

@@ -12,7 +12,7 @@ from fedinet.db import actors as actors_db
 from fedinet.db import counts as counts_db
 from fedinet.db import follows as follows_db
 from fedinet.db import statuses as statuses_db
-from fedinet.db.counts import AccountCounts
+from fedinet.db.counts import AccountCounts, StatusCounts
 from fedinet.db.pool import Pool, create_pool
 from fedinet.models import Actor
 
@@ -150,3 +150,96 @@ async def test_follow_counts_only_accepted_follows(pool: Pool) -> None:
     assert (
         await pool.fetchval("SELECT count(*) FROM account_stats WHERE actor_id = $1", cid.id) == 0
     )
+
+
+async def _status_recount(pool: Pool, status_id: int) -> StatusCounts:
+    """The counts as the rows give them (what count_status_stats computed before 0015)."""
+    row = await pool.fetchrow(
+        """
+        SELECT (SELECT count(*) FROM statuses r
+                 WHERE r.in_reply_to_id = $1 AND r.deleted_at IS NULL) AS replies,
+               (SELECT count(*) FROM statuses b
+                 WHERE b.reblog_of_id = $1 AND b.deleted_at IS NULL) AS reblogs,
+               (SELECT count(*) FROM favourites f WHERE f.status_id = $1) AS favourites
+        """,
+        status_id,
+    )
+    assert row is not None
+    return StatusCounts(
+        replies=row["replies"], reblogs=row["reblogs"], favourites=row["favourites"]
+    )
+
+
+async def _status_check(pool: Pool, *ids: int) -> dict[int, StatusCounts]:
+    kept = await counts_db.count_status_stats(pool, list(ids))
+    facts = await counts_db.status_page_facts(pool, list(ids), None)
+    for status_id in ids:
+        assert kept[status_id] == await _status_recount(pool, status_id)
+        assert facts.counts[status_id] == kept[status_id]
+    return kept
+
+
+async def test_status_counters_follow_replies_boosts_favourites_and_deletes(pool: Pool) -> None:
+    """``status_stats`` (migration 0015) equals a recount after every kind of write, and
+    each change writes a new version of its row (the home timeline's cache relies on it)."""
+    ana, ben, cid = await _actor(pool, "ana"), await _actor(pool, "ben"), await _actor(pool, "cid")
+    serial = iter(range(1000))
+
+    async def status(author: Actor, **values: object) -> int:
+        made = await statuses_db.insert_status(
+            pool,
+            uri=f"https://remote.example/statuses/{next(serial)}",
+            actor_id=author.id,
+            is_local=False,
+            visibility="public",
+            content="<p>hi</p>",
+            **values,
+        )
+        return made.id
+
+    async def version(status_id: int) -> object:
+        return await pool.fetchval("SELECT xmin FROM status_stats WHERE status_id = $1", status_id)
+
+    post = await status(ana)
+    assert (await _status_check(pool, post))[post] == StatusCounts()
+    replies = [await status(who, in_reply_to_id=post) for who in (ben, cid)]
+    boosts = [await status(who, reblog_of_id=post) for who in (ben, cid)]
+    for who in (ben, cid):
+        await pool.execute(
+            "INSERT INTO favourites (uri, actor_id, status_id) VALUES ($1, $2, $3)",
+            f"https://remote.example/likes/{who.username}",
+            who.id,
+            post,
+        )
+    assert (await _status_check(pool, post))[post] == StatusCounts(
+        replies=2, reblogs=2, favourites=2
+    )
+
+    before = await version(post)
+    await pool.execute("UPDATE statuses SET deleted_at = now() WHERE id = $1", replies[0])
+    assert await version(post) != before
+    await pool.execute("DELETE FROM statuses WHERE id = $1", boosts[0])
+    await pool.execute("DELETE FROM favourites WHERE actor_id = $1", ben.id)
+    assert (await _status_check(pool, post))[post] == StatusCounts(
+        replies=1, reblogs=1, favourites=1
+    )
+    # back to an earlier count: the row version still moves on
+    before = await version(post)
+    await pool.execute("UPDATE statuses SET deleted_at = NULL WHERE id = $1", replies[0])
+    await pool.execute("UPDATE statuses SET deleted_at = now() WHERE id = $1", replies[0])
+    assert await version(post) != before
+    await _status_check(pool, post)
+
+    # a reply whose parent arrives later, then moves to another parent
+    other = await status(ben)
+    late = await status(cid)
+    await pool.execute("UPDATE statuses SET in_reply_to_id = $2 WHERE id = $1", late, post)
+    await _status_check(pool, post, other)
+    await pool.execute("UPDATE statuses SET in_reply_to_id = $2 WHERE id = $1", late, other)
+    kept = await _status_check(pool, post, other, late)
+    assert kept[other].replies == 1
+
+    # a status deleted for good takes its counters along; its replies lose their parent
+    await pool.execute("DELETE FROM statuses WHERE id = $1", post)
+    assert await pool.fetchval("SELECT count(*) FROM status_stats WHERE status_id = $1", post) == 0
+    await _status_check(pool, other, late, *replies)

@@ -4,12 +4,13 @@ A page of statuses costs little to find (one query) and much more to show: each 
 entity with its author's account, built from rows in Python and encoded as JSON, 20 to
 40 of them a page. Most of that is the same from one request to the next and from one
 viewer to another, so this keeps each status's rendered JSON, less what depends on the
-viewer, under the key :func:`fedinet.db.timelines.home_page` reads with the page:
-``"id version author-version counters-version replies reblogs favourites"``.
+viewer, under the key :func:`fedinet.db.timelines.home_page` reads with the page: the
+id and row versions of the status, its author's actor and counters, and its counters
+(``status_stats``).
 
 A row's version is its ``xmin``, the transaction that last wrote it: PostgreSQL writes a
 new row version on every UPDATE, so an edit, a deletion, a new avatar or display name,
-a new follower or post of the author each change the key, and the counts are in it. A
+a new follower or post of the author, a reply, boost or favourite each change the key. A
 key that no longer matches is never looked up again; stale entries age out. Nothing has
 to be told about writes, whichever process makes them: every request asks the database
 what the current key is. The viewer's flags (favourited, reblogged, bookmarked, pinned)
@@ -49,7 +50,7 @@ from fedinet.web.api.render import statuses_json
 __all__ = ["MAX_AGE", "StatusCache", "render_page", "status_cache"]
 
 MAX_AGE: Final = 600.0
-MAX_ENTRIES: Final = 20_000
+MAX_ENTRIES: Final = 10_000
 
 _VIEWER_KEYS: Final = ("favourited", "reblogged", "muted", "bookmarked", "pinned", "filtered")
 _TRUE_FALSE: Final = (b"false", b"true")
@@ -125,14 +126,12 @@ def _flag_bytes(flags: int, own: bool) -> bytes:
 _FLAGS: Final = tuple(_flag_bytes(n % 16, n >= 16) for n in range(32))
 
 
-def _core(entity: dict[str, Any], shown: ShownStatus) -> bytes:
-    """The entity without the viewer's part and ``reblog``, its counts those of the key,
-    encoded and open (no closing brace)."""
+def _core(entity: dict[str, Any]) -> bytes:
+    """The entity without the viewer's part and ``reblog``, encoded and open (no closing
+    brace). It was rendered from rows read after the key: when they changed in between,
+    it shows newer rows under an older key, which no later read can ask for again (a row
+    version never comes back)."""
     core = {k: v for k, v in entity.items() if k not in _VIEWER_KEYS and k != "reblog"}
-    # The rows were read after the key: the counts may have moved since. The key's are
-    # the ones this entry must show (a count can go back to an earlier value; a row
-    # version cannot).
-    core["replies_count"], core["reblogs_count"], core["favourites_count"] = shown.counts()
     return _encode(core)[:-1]
 
 
@@ -179,7 +178,7 @@ async def render_page(
         rendered = await statuses_json(db, settings, [found[i] for i in missing], None)
         for entity in rendered:
             shown = missing[int(entity["id"])]
-            cores[shown.id] = core = _core(entity, shown)
+            cores[shown.id] = core = _core(entity)
             cache.put(shown.key, core, now)
 
     viewer_id = viewer.id
