@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 import sys
@@ -83,10 +84,23 @@ async def _serve(settings: Settings, host: str, port: int) -> None:
             # fedinet.web.proxies reads forwarded headers (FEDINET_TRUSTED_PROXIES)
             proxy_headers=False,
         )
+        _freeze_startup_objects()
         # uvicorn handles SIGTERM/SIGINT while serving (graceful shutdown) and re-raises
         # the signal afterwards; our handler above then ignores it, and the runtime closes.
         await _graceful_server(config, app).serve()
     log.info("stopped")
+
+
+def _freeze_startup_objects() -> None:
+    """Keep what startup made (modules, the app and its routes, the runtime) out of the
+    garbage collector's full collections.
+
+    A full (oldest-generation) collection walks every tracked object. Under a steady
+    load CPython runs one every half second or so, and with everything fedinet imports
+    each took 23 to 27 ms and freed nothing: every request in flight waited that long
+    (the inbox's p99 at 80% load was 22 to 54 ms for it). Frozen objects are skipped."""
+    gc.collect()
+    gc.freeze()
 
 
 def _listener(app: Any, host: str, port: int) -> Any:
@@ -130,6 +144,7 @@ async def _worker(settings: Settings, metrics_host: str, metrics_port: int | Non
     _stop_on_signals(on_signal)
     async with open_runtime(settings) as runtime:
         opened = True
+        _freeze_startup_objects()
         if metrics_port is None:
             await run_workers(runtime, stop)
             return
