@@ -20,6 +20,7 @@ __all__ = [
     "BearerToken",
     "OAuthApp",
     "consume_code",
+    "credentials_version",
     "delete_expired_codes",
     "get_app_by_client_id",
     "get_app_by_id",
@@ -282,6 +283,22 @@ class BearerToken:
     user: User | None
     actor: Actor | None
     version: str
+
+
+async def credentials_version(db: Executor, token_id: int) -> str | None:
+    """The current :attr:`BearerToken.version` of token ``token_id`` (None once deleted)."""
+    version: str | None = await db.fetchval(
+        """
+        SELECT concat_ws(' ', t.xmin, a.xmin, u.xmin, c.xmin)
+        FROM oauth_tokens t
+        JOIN oauth_apps a ON a.id = t.app_id
+        LEFT JOIN users u ON u.id = t.user_id
+        LEFT JOIN actors c ON c.id = u.actor_id
+        WHERE t.id = $1
+        """,
+        token_id,
+    )
+    return version
 
 
 async def get_token_with_bearer(db: Executor, token_hash: str) -> BearerToken | None:

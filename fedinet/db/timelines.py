@@ -409,7 +409,8 @@ async def home_page(
 
 
 async def statuses_to_show(db: Executor, status_ids: list[int]) -> dict[int, Status]:
-    """Statuses by id with every column but ``raw``."""
+    """Statuses by id with every column but ``raw`` (deleted ones too: a boost shows
+    the boosted status whatever its state, as ``statuses.get_statuses_by_ids``)."""
     rows = await db.fetch(_STATUSES_TO_SHOW, status_ids)
     return {row["id"]: status_from_row(row) for row in rows}
 
@@ -428,7 +429,9 @@ async def home_timeline(
         db, owner_id, limit=limit, max_id=max_id, since_id=since_id, min_id=min_id
     )
     found = await statuses_to_show(db, [entry.status.id for entry in page.entries])
-    return [found[entry.status.id] for entry in page.entries if entry.status.id in found]
+    # deleted between the two statements: gone from the page, as from the first one
+    shown = (found.get(entry.status.id) for entry in page.entries)
+    return [s for s in shown if s is not None and s.deleted_at is None]
 
 
 async def public_timeline(

@@ -18,7 +18,8 @@ come with the page's query and are added at each request.
 
 What an entry shows that its key does not cover is kept at most :data:`MAX_AGE` seconds:
 the mentioned accounts' names and profile URLs (which only a remote server renaming its
-URLs changes).
+URLs changes), and a mention whose account was deleted outright (its mention rows go by
+cascade, the status row stays as it was).
 
 When the viewer has active filters the page is rendered the ordinary way
 (:func:`fedinet.web.api.render.statuses_json`): which statuses a filter catches depends on
@@ -150,7 +151,9 @@ async def render_page(
 
     async def plainly() -> bytes:
         found = await timelines_db.statuses_to_show(db, [e.status.id for e in entries])
-        statuses = [found[e.status.id] for e in entries if e.status.id in found]
+        # deleted since the page was read: gone from it, as from a page read now
+        shown = (found.get(e.status.id) for e in entries)
+        statuses = [s for s in shown if s is not None and s.deleted_at is None]
         return _encode(await statuses_json(db, settings, statuses, viewer, context=context))
 
     gone = any(e.status.reblog_of_id is not None and e.original is None for e in entries)
@@ -173,7 +176,10 @@ async def render_page(
     cache.misses += len(missing)
     if missing:
         found = await timelines_db.statuses_to_show(db, list(missing))
-        if len(found) < len(missing):  # deleted since the page was read
+        page_ids = {e.status.id for e in entries}
+        if len(found) < len(missing) or any(
+            s.deleted_at is not None and s.id in page_ids for s in found.values()
+        ):  # deleted since the page was read
             return await plainly()
         rendered = await statuses_json(db, settings, [found[i] for i in missing], None)
         for entity in rendered:

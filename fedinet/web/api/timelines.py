@@ -9,6 +9,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from fedinet.ap.sanitize import normalize_hashtag
+from fedinet.db import oauth as oauth_db
 from fedinet.db import statuses as statuses_db
 from fedinet.db import timelines as timelines_db
 from fedinet.db.types import Connection
@@ -58,8 +59,12 @@ async def _home_page(
 
     remembered = remembered_user(request, "read:statuses")
     if remembered is not None:
-        found = await read(remembered, remembered.credentials.token.id)
-        if confirm(request, remembered, found.credentials_version):
+        token_id = remembered.credentials.token.id
+        found = await read(remembered, token_id)
+        version = found.credentials_version
+        if not found.entries:  # no row to carry it (a poll with nothing new, often)
+            version = await oauth_db.credentials_version(conn, token_id)
+        if confirm(request, remembered, version):
             return remembered, found
     me = await require_scope(request, "read:statuses", db=conn)
     return me, await read(me, None)

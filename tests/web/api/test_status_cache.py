@@ -8,6 +8,7 @@ Every check compares the endpoint's answer with the page rendered from scratch
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
@@ -19,6 +20,7 @@ from fedinet.db import timelines as timelines_db
 from fedinet.runtime import Runtime
 from fedinet.services.oauth import secret_digest
 from fedinet.web.api.render import statuses_json
+from fedinet.web.api.status_cache import StatusCache, render_page
 from tests.web.api.actions import Person, accept, follow, person, post
 
 
@@ -231,3 +233,53 @@ async def test_a_remembered_token_is_checked_on_every_page(
     for _ in range(2):
         refused = await client.get("/api/v1/timelines/home", headers=headers)
         assert refused.status_code == 403
+
+
+async def test_an_empty_page_still_checks_and_keeps_the_token(
+    client: httpx.AsyncClient, runtime: Runtime, settings: Settings
+) -> None:
+    """A poll with nothing new has no row to carry the token's version: it is read on
+    its own, and the token stays remembered (or is refused once revoked)."""
+    quiet = await person(client, runtime, settings, "quiet")
+    remembered = client._transport.app.state  # type: ignore[attr-defined]
+    key = secret_digest(quiet.token)
+    for _ in range(2):  # the first use records the token (a write), the next remembers it
+        assert await _home(client, quiet) == []
+    first = remembered.remembered_credentials[key]
+    for _ in range(2):  # not looked up again: the same credentials, checked
+        assert await _home(client, quiet) == []
+        assert remembered.remembered_credentials[key] is first
+    await runtime.pool.execute(
+        "UPDATE oauth_tokens SET revoked_at = now() WHERE token_hash = $1",
+        secret_digest(quiet.token),
+    )
+    response = await client.get("/api/v1/timelines/home", headers=quiet.headers)
+    assert response.status_code == 401
+
+
+async def test_a_status_deleted_after_the_page_was_read_is_left_out(
+    client: httpx.AsyncClient, runtime: Runtime, settings: Settings
+) -> None:
+    """Between the page's statement and rendering what the cache lacks, a status may be
+    deleted: it is left out, as a page read a moment later would."""
+    reader = await person(client, runtime, settings, "reader")
+    ana = await person(client, runtime, settings, "ana")
+    await follow(client, reader, ana)
+    relationship = await client.get(
+        "/api/v1/accounts/relationships", headers=reader.headers, params={"id": ana.id}
+    )
+    if relationship.json()[0]["requested"]:
+        await accept(client, ana, reader)
+    kept = await post(client, ana, "this one stays", visibility="public")
+    gone = await post(client, ana, "this one goes", visibility="public")
+    async with runtime.pool.acquire() as conn:
+        viewer = await actors_db.get_actor_by_id(conn, reader.member.actor.id)
+        assert viewer is not None
+        page = await timelines_db.home_page(conn, viewer.id, limit=20)
+        assert [e.status.id for e in page.entries] == [int(gone["id"]), int(kept["id"])]
+        await conn.execute("UPDATE statuses SET deleted_at = now() WHERE id = $1", int(gone["id"]))
+        body = await render_page(conn, settings, StatusCache(), page, viewer, context="home")
+        assert [s["id"] for s in json.loads(body)] == [kept["id"]]
+        assert [s.id for s in await timelines_db.home_timeline(conn, viewer.id, limit=20)] == [
+            int(kept["id"])
+        ]
