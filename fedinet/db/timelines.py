@@ -35,6 +35,7 @@ __all__ = [
     "home_timeline",
     "list_timeline",
     "public_timeline",
+    "statuses_in_order",
     "statuses_to_show",
     "tag_timeline",
 ]
@@ -428,9 +429,14 @@ async def home_timeline(
     page = await home_page(
         db, owner_id, limit=limit, max_id=max_id, since_id=since_id, min_id=min_id
     )
-    found = await statuses_to_show(db, [entry.status.id for entry in page.entries])
-    # deleted between the two statements: gone from the page, as from the first one
-    shown = (found.get(entry.status.id) for entry in page.entries)
+    return await statuses_in_order(db, [entry.status.id for entry in page.entries])
+
+
+async def statuses_in_order(db: Executor, status_ids: list[int]) -> list[Status]:
+    """The statuses of a page read earlier, in its order, less those deleted since (gone
+    from the page, as from a page read now)."""
+    found = await statuses_to_show(db, status_ids)
+    shown = (found.get(status_id) for status_id in status_ids)
     return [s for s in shown if s is not None and s.deleted_at is None]
 
 

@@ -75,11 +75,6 @@ class StatusCache:
         self.max_entries = max_entries
         self.max_age = max_age
         self._entries: dict[Key, tuple[float, bytes]] = {}
-        self.hits = 0
-        self.misses = 0
-
-    def __len__(self) -> int:
-        return len(self._entries)
 
     def get(self, key: Key, now: float) -> bytes | None:
         found = self._entries.get(key)
@@ -150,10 +145,7 @@ async def render_page(
     entries = page.entries
 
     async def plainly() -> bytes:
-        found = await timelines_db.statuses_to_show(db, [e.status.id for e in entries])
-        # deleted since the page was read: gone from it, as from a page read now
-        shown = (found.get(e.status.id) for e in entries)
-        statuses = [s for s in shown if s is not None and s.deleted_at is None]
+        statuses = await timelines_db.statuses_in_order(db, [e.status.id for e in entries])
         return _encode(await statuses_json(db, settings, statuses, viewer, context=context))
 
     gone = any(e.status.reblog_of_id is not None and e.original is None for e in entries)
@@ -172,8 +164,6 @@ async def render_page(
                 missing[shown.id] = shown
             else:
                 cores[shown.id] = body
-    cache.hits += len(cores)
-    cache.misses += len(missing)
     if missing:
         found = await timelines_db.statuses_to_show(db, list(missing))
         page_ids = {e.status.id for e in entries}
