@@ -34,6 +34,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -42,6 +43,7 @@ from typing import Any
 
 __all__ = [
     "BareServer",
+    "HostCanary",
     "WrkResult",
     "bare_app",
     "cpu_seconds",
@@ -128,6 +130,54 @@ def percentile(sorted_values: Sequence[float], fraction: float) -> float:
         return float("nan")
     rank = max(1, math.ceil(fraction * len(sorted_values)))
     return float(sorted_values[min(rank, len(sorted_values)) - 1])
+
+
+_CANARY_DOC = json.dumps(
+    {"id": "https://example.org/x", "type": "Create", "object": {"content": "x" * 900}}
+)
+
+
+class HostCanary:
+    """Watches the host's speed while a measurement runs, from a thread of this process.
+
+    The machines here are virtual and shared, and the host sometimes makes the same work
+    cost about 1.6 times the CPU for seconds at a time, with nothing else running in the
+    machine (docs/benchmarks.md, "Inbox"). Every ``interval`` seconds the thread times a
+    fixed piece of pure-Python work (200 JSON round trips of a 1 KB document, about
+    1.5 ms) in its own CPU time, which scheduling delays do not inflate; about 1% of a
+    core. The benchmark process itself only waits on its subprocesses meanwhile.
+
+    ``per_second(start)``: the median microseconds per round trip in each second from
+    ``start`` (a ``time.perf_counter()`` value, the same clock in every process here).
+    """
+
+    def __init__(self, interval: float = 0.1) -> None:
+        self.interval = interval
+        self.samples: list[tuple[float, float]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> HostCanary:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            cpu0 = time.thread_time()
+            for _ in range(200):
+                json.dumps(json.loads(_CANARY_DOC))
+            self.samples.append((time.perf_counter(), (time.thread_time() - cpu0) / 200 * 1e6))
+
+    def per_second(self, start: float) -> list[float]:
+        seconds: dict[int, list[float]] = {}
+        for at, cost in self.samples:
+            if at >= start:
+                seconds.setdefault(int(at - start), []).append(cost)
+        return [median(seconds[k]) for k in sorted(seconds)]
 
 
 def machine_description() -> dict[str, str]:
@@ -520,6 +570,7 @@ class _OpenLoop:
         self.sent = 0
         self.errors = 0
         self.latencies: list[float] = []
+        self.completed_at: list[float] = []
         self.statuses: dict[int, int] = {}
         self.end = 0.0
         self.remaining = conns
@@ -534,6 +585,7 @@ class _OpenLoop:
 
     def record(self, latency: float, status: int) -> None:
         self.latencies.append(latency)
+        self.completed_at.append(time.perf_counter())
         self.statuses[status] = self.statuses.get(status, 0) + 1
 
     def finished_conn(self) -> None:
@@ -564,6 +616,11 @@ class _OpenLoop:
             if proto.transport is not None:
                 proto.transport.close()
         lat = sorted(self.latencies)
+        # p99 of each second of the run (by completion): where in the run the tail is
+        windows: dict[int, list[float]] = {}
+        for done_at, latency in zip(self.completed_at, self.latencies, strict=True):
+            windows.setdefault(int(done_at - start), []).append(latency)
+        window_p99 = [percentile(sorted(windows[k]), 0.99) * 1000 for k in sorted(windows)]
         return {
             "target_rate": self.rate,
             "achieved_rate": len(lat) / elapsed,
@@ -576,6 +633,8 @@ class _OpenLoop:
             "p90_ms": percentile(lat, 0.90) * 1000,
             "p99_ms": percentile(lat, 0.99) * 1000,
             "max_ms": (lat[-1] if lat else float("nan")) * 1000,
+            "start_perf_counter": start,
+            "window_p99_ms": window_p99,
             "generator_cpu_s": cpu,
         }
 
