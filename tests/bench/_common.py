@@ -144,8 +144,8 @@ class HostCanary:
     cost about 1.6 times the CPU for seconds at a time, with nothing else running in the
     machine (docs/benchmarks.md, "Inbox"). Every ``interval`` seconds the thread times a
     fixed piece of pure-Python work (200 JSON round trips of a 1 KB document, about
-    1.5 ms) in its own CPU time, which scheduling delays do not inflate; about 1% of a
-    core. The benchmark process itself only waits on its subprocesses meanwhile.
+    1.5 ms) in its own CPU time, which scheduling delays do not inflate; about 1.5% of
+    a core. The benchmark process itself only waits on its subprocesses meanwhile.
 
     ``per_second(start)``: the median microseconds per round trip in each second from
     ``start`` (a ``time.perf_counter()`` value, the same clock in every process here).
@@ -171,6 +171,10 @@ class HostCanary:
             for _ in range(200):
                 json.dumps(json.loads(_CANARY_DOC))
             self.samples.append((time.perf_counter(), (time.thread_time() - cpu0) / 200 * 1e6))
+
+    def overall(self) -> float:
+        """The median of every sample (NaN when the run was too short for one)."""
+        return median(cost for _, cost in self.samples) if self.samples else float("nan")
 
     def per_second(self, start: float) -> list[float]:
         seconds: dict[int, list[float]] = {}

@@ -31,6 +31,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import math
 import os
 import tempfile
 import time
@@ -384,7 +385,7 @@ def main(argv: list[str] | None = None) -> None:
                     with HostCanary() as canary_f:
                         f = _full_run(server, dsn, postmaster, requests, args, workdir)
                     full_runs.append(f)
-                    probes.append([median(c for _, c in x.samples) for x in (canary_b, canary_f)])
+                    probes.append([canary_b.overall(), canary_f.overall()])
                     print(
                         f"rep {rep + 1}: bare {b.per_server_cpu:.0f}/server-CPU-s "
                         f"({b.wall_rate:.0f}/s, wrk {b.wrk_cpu_s / b.duration_s:.2f} core); "
@@ -446,9 +447,11 @@ def main(argv: list[str] | None = None) -> None:
     p99 = median(r["p99_ms"] for r in latency_runs)
     # Runs during which no second's canary was 25% above the fastest second seen in any
     # of them: shown beside the verdict, which counts every run.
-    fastest = min(c for r in latency_runs for c in r["host_canary_us"])
+    fastest = min((c for r in latency_runs for c in r["host_canary_us"]), default=math.nan)
     steady = [
-        r["p99_ms"] for r in latency_runs if max(r["host_canary_us"]) <= STEADY_HOST * fastest
+        r["p99_ms"]
+        for r in latency_runs
+        if max(r["host_canary_us"], default=math.inf) <= STEADY_HOST * fastest
     ]
     results.update(
         bare=[vars(r) for r in bare_runs],
