@@ -370,7 +370,7 @@ async def receive_activity(
                 found = await fetch_key(key_id, refresh=True)
                 state.keys.put(key_id, found)
                 return found
-            cached = state.keys.get(key_id)
+            cached = state.keys.lookup(key_id, fetch_key)
             if cached is not None:
                 return cached
             # Requests signed with this key while it is being looked up wait for the
@@ -389,7 +389,7 @@ async def receive_activity(
         return await is_domain_blocked(runtime.pool, domain)
 
     async def blocked(domain: str) -> bool:
-        cached = state.blocks.get(domain)
+        cached = state.blocks.lookup(domain, block_lookup)
         if cached is None:
             cached = await state.blocks.get_or_load(domain, block_lookup)
         return cached

@@ -11,10 +11,14 @@ Per database pool (so per :class:`~fedinet.runtime.Runtime`), :func:`inbox_state
 * **blocks**: ``domain -> suspended?`` for :data:`BLOCK_TTL` (one second), so a domain
   block added or lifted anywhere takes effect here within a second.
 
-Both are filled with :meth:`TTLCache.get_or_load`: when an entry is missing or has just
+Both are filled with :meth:`TTLCache.get_or_load`: when an entry is missing or has
 expired, the concurrent requests that need it wait for one lookup instead of each
 making their own (under load, an expiring block entry otherwise sent a burst of queries,
-one per request in flight, every second).
+one per request in flight, every second). An entry in use during the last quarter of
+its life is looked up again in the background, so under steady traffic it is replaced
+before it expires: a sender's requests do not all wait every second for its domain's
+block to be queried, nor every minute for its key to be read again (or fetched from
+its server). Nothing older than the TTL is ever answered.
 * **batcher**: the :class:`~fedinet.db.inbox_batch.InboxBatcher` (group commit).
 
 Parsed public keys are cached by their PEM text (:func:`public_key_from_pem`): the same
@@ -25,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -55,20 +60,34 @@ BLOCK_TTL = 1.0
 BLOCK_CACHE_SIZE = 4096
 PUBLIC_KEY_CACHE_SIZE = 4096
 
+log = logging.getLogger("fedinet.federation.inbox_state")
+
 K = TypeVar("K")
 V = TypeVar("V")
 
 
 class TTLCache(Generic[K, V]):
-    """A bounded LRU map whose entries also expire ``ttl`` seconds after being put."""
+    """A bounded LRU map whose entries also expire ``ttl`` seconds after being put.
+
+    With ``refresh_ahead`` > 0, :meth:`get_or_load` starts one load in the background
+    when it answers an entry that has less than that many seconds left, so that an entry
+    in steady use is replaced before it expires and its callers never wait for it. An
+    expired entry is never answered.
+    """
 
     def __init__(
-        self, maxsize: int, ttl: float, *, clock: Callable[[], float] = time.monotonic
+        self,
+        maxsize: int,
+        ttl: float,
+        *,
+        refresh_ahead: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if maxsize < 1:
             raise ValueError("maxsize must be at least 1")
         self.maxsize = maxsize
         self.ttl = ttl
+        self.refresh_ahead = refresh_ahead
         self.clock = clock
         self._entries: OrderedDict[K, tuple[float, V]] = OrderedDict()
         self._loading: dict[K, asyncio.Future[V]] = {}
@@ -89,16 +108,40 @@ class TTLCache(Generic[K, V]):
         Concurrent calls for a key that is not cached share one ``load``; if it raises,
         each of them gets the exception and nothing is cached. A caller that is cancelled
         does not cancel the load the others wait for.
+
+        An entry answered with less than ``refresh_ahead`` seconds left also starts
+        that load (if none is in flight) without waiting for it; if it fails, it is
+        logged, the entry is kept until it expires, and the next call tries again.
         """
-        value = self.get(key)
+        value = self.lookup(key, load)
         if value is not None:
             return value
+        return await asyncio.shield(self._loader(key, load))
+
+    def lookup(self, key: K, load: Callable[[K], Awaitable[V]]) -> V | None:
+        """:meth:`get`, and the refresh ahead of expiry that :meth:`get_or_load` makes:
+        the synchronous part of it, for callers that mostly find their entry."""
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        expires, value = entry
+        now = self.clock()
+        if expires <= now:
+            del self._entries[key]
+            return None
+        self._entries.move_to_end(key)
+        if expires - now < self.refresh_ahead and key not in self._loading:
+            self._loader(key, load).add_done_callback(_log_failed_refresh)
+        return value
+
+    def _loader(self, key: K, load: Callable[[K], Awaitable[V]]) -> asyncio.Future[V]:
+        """The load of ``key`` in flight, started if there is none."""
         loading = self._loading.get(key)
         if loading is None:
             loading = asyncio.ensure_future(self._load(key, load))
             loading.add_done_callback(_retrieve)
             self._loading[key] = loading
-        return await asyncio.shield(loading)
+        return loading
 
     async def _load(self, key: K, load: Callable[[K], Awaitable[V]]) -> V:
         try:
@@ -133,6 +176,12 @@ def _retrieve(future: asyncio.Future[Any]) -> None:
         future.exception()
 
 
+def _log_failed_refresh(future: asyncio.Future[Any]) -> None:
+    """A refresh ahead of expiry has no caller to tell: log its failure."""
+    if not future.cancelled() and (exc := future.exception()) is not None:
+        log.info("refreshing a cached inbox entry failed: %s: %s", type(exc).__name__, exc)
+
+
 class KeyCache(TTLCache[str, tuple[Actor, ActorKey]]):
     """``key_id -> (owner, key)``."""
 
@@ -144,8 +193,10 @@ class KeyCache(TTLCache[str, tuple[Actor, ActorKey]]):
 
 class InboxState:
     def __init__(self, pool: Pool) -> None:
-        self.keys = KeyCache(KEY_CACHE_SIZE, KEY_TTL)
-        self.blocks: TTLCache[str, bool] = TTLCache(BLOCK_CACHE_SIZE, BLOCK_TTL)
+        self.keys = KeyCache(KEY_CACHE_SIZE, KEY_TTL, refresh_ahead=KEY_TTL / 4)
+        self.blocks: TTLCache[str, bool] = TTLCache(
+            BLOCK_CACHE_SIZE, BLOCK_TTL, refresh_ahead=BLOCK_TTL / 4
+        )
         self.batcher = InboxBatcher(pool)
 
 

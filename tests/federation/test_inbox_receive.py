@@ -12,6 +12,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -22,7 +23,7 @@ from fedinet.db.inbox import get_inbox_item_by_activity_id
 from fedinet.errors import DomainBlocked, SignatureInvalid
 from fedinet.federation.actors import ActorResolver
 from fedinet.federation.inbox import InboundRequest, receive_activity
-from fedinet.federation.inbox_state import BLOCK_TTL, inbox_state
+from fedinet.federation.inbox_state import BLOCK_TTL, KEY_TTL, inbox_state
 from fedinet.models import Actor, ActorKey
 from fedinet.runtime import Runtime, open_runtime
 from tests.helpers.remote import RemoteAccount, RemoteServer
@@ -146,3 +147,48 @@ async def test_a_domain_block_takes_effect_within_the_block_ttl(
     await remove_domain_block(runtime.pool, "127.0.0.1")
     await asyncio.sleep(BLOCK_TTL)
     assert await receive_activity(runtime, delivery(runtime, mallory), recipient=None)
+
+
+async def test_a_block_entry_in_use_is_refreshed_before_it_expires(
+    runtime: Runtime, remote: RemoteServer
+) -> None:
+    # Under steady traffic the inbox answers from its block entry and refreshes it in
+    # the background during the entry's last quarter, so no request waits for the query;
+    # a block added meanwhile is seen as soon as that refresh is back.
+    mallory = remote.accounts["mallory"]
+    blocks = inbox_state(runtime).blocks
+    now = [1000.0]
+    blocks.clock = lambda: now[0]
+    host = urlsplit(mallory.main_key_id).netloc  # what the entry is kept under
+    assert await receive_activity(runtime, delivery(runtime, mallory), recipient=None)
+    assert host in blocks
+    await add_domain_block(runtime.pool, "127.0.0.1", "suspend", "test")
+    now[0] += BLOCK_TTL * 0.8  # still fresh, in its last quarter
+    assert await receive_activity(runtime, delivery(runtime, mallory), recipient=None)
+    for _ in range(50):  # the background query
+        if blocks.get(host) is True:
+            break
+        await asyncio.sleep(0.01)
+    assert blocks.get(host) is True
+    with pytest.raises(DomainBlocked):
+        await receive_activity(runtime, delivery(runtime, mallory), recipient=None)
+    await remove_domain_block(runtime.pool, "127.0.0.1")
+
+
+async def test_a_key_in_use_is_read_again_before_it_expires(
+    runtime: Runtime, remote: RemoteServer
+) -> None:
+    mallory = remote.accounts["mallory"]
+    keys = inbox_state(runtime).keys
+    now = [1000.0]
+    keys.clock = lambda: now[0]
+    assert await receive_activity(runtime, delivery(runtime, mallory), recipient=None)
+    assert keys.get(mallory.main_key_id) is not None
+    now[0] += KEY_TTL * 0.8  # in the entry's last quarter: answered, and read again
+    assert await receive_activity(runtime, delivery(runtime, mallory), recipient=None)
+    for _ in range(50):
+        await asyncio.sleep(0.01)
+        if mallory.main_key_id not in keys._loading:
+            break
+    now[0] += KEY_TTL * 0.3  # past the first entry's end
+    assert keys.get(mallory.main_key_id) is not None  # the refreshed one is alive

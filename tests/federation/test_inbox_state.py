@@ -158,3 +158,86 @@ async def test_a_failed_load_reaches_every_waiter_and_is_not_cached() -> None:
     assert "x.example" not in cache
     assert await cache.get_or_load("x.example", load) is False  # tried again
     assert attempts == 2
+
+
+async def settle() -> None:
+    for _ in range(5):
+        await asyncio.sleep(0)
+
+
+async def test_an_entry_near_its_end_is_answered_and_refreshed_in_the_background() -> None:
+    clock = Clock()
+    cache: TTLCache[str, str] = TTLCache(10, 4.0, refresh_ahead=1.0, clock=clock)
+    cache.put("k", "old")
+    loads: list[str] = []
+    release = asyncio.Event()
+
+    async def load(key: str) -> str:
+        loads.append(key)
+        await release.wait()
+        return "new"
+
+    clock.now += 2.9  # 1.1 s left: no refresh yet
+    assert cache.lookup("k", load) == "old"
+    await settle()
+    assert loads == []
+    clock.now += 0.2  # 0.9 s left: answered at once, and one refresh starts
+    answers = await asyncio.wait_for(
+        asyncio.gather(*(cache.get_or_load("k", load) for _ in range(10))), 1.0
+    )
+    assert answers == ["old"] * 10  # nobody waited for the refresh (else: a timeout)
+    assert cache.lookup("k", load) == "old"
+    await settle()
+    assert loads == ["k"]  # one refresh for all of them
+    release.set()
+    await settle()
+    clock.now += 3.5  # past the old entry's end, within the refreshed one's
+    assert cache.get("k") == "new"
+    assert loads == ["k"]
+
+
+async def test_a_failed_refresh_is_logged_and_retried_and_nothing_expired_is_answered(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    clock = Clock()
+    cache: TTLCache[str, str] = TTLCache(10, 4.0, refresh_ahead=1.0, clock=clock)
+    cache.put("k", "old")
+    attempts = 0
+
+    async def load(key: str) -> str:
+        nonlocal attempts
+        attempts += 1
+        if attempts == 1:
+            raise RuntimeError("database unavailable")
+        return f"new{attempts}"
+
+    clock.now += 3.5
+    with caplog.at_level("INFO", logger="fedinet.federation.inbox_state"):
+        assert await cache.get_or_load("k", load) == "old"
+        await settle()
+    assert attempts == 1
+    assert "database unavailable" in caplog.text  # a background failure is not silent
+    assert await cache.get_or_load("k", load) == "old"  # kept, and tried again
+    await settle()
+    assert attempts == 2 and cache.get("k") == "new2"
+
+    # An expired entry is never answered: the caller waits for the load.
+    cache.put("e", "old")
+    clock.now += 4.0
+    assert cache.lookup("e", load) is None
+    assert await cache.get_or_load("e", load) == "new3"
+
+    # Without refresh_ahead (the default), nothing is loaded before expiry.
+    plain: TTLCache[str, str] = TTLCache(10, 4.0, clock=clock)
+    plain.put("k", "old")
+    clock.now += 3.9
+    assert await plain.get_or_load("k", load) == "old"
+    await settle()
+    assert attempts == 3
+
+
+def test_the_inbox_caches_refresh_in_the_last_quarter_of_their_life() -> None:
+    pool: Any = SimpleNamespace()
+    state = inbox_state.InboxState(pool)
+    assert state.keys.refresh_ahead == KEY_TTL / 4
+    assert state.blocks.refresh_ahead == BLOCK_TTL / 4
