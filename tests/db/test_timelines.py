@@ -33,21 +33,9 @@ async def _columns(pool: Pool, table: str) -> set[str]:
 async def test_pages_carry_every_column_but_raw(pool: Pool) -> None:
     """The timeline and author queries list their columns (to leave ``raw`` out): a column
     added by a migration must be added there too, or pages would show its default."""
-    author = await actors_db.insert_actor(
-        pool,
-        uri="https://remote.example/users/ana",
-        is_local=False,
-        username="ana",
-        domain="remote.example",
-    )
+    author = await _person(pool, "ana", local=False)
     await pool.execute("UPDATE actors SET raw = $2 WHERE id = $1", author.id, {"type": "Person"})
-    reader = await actors_db.insert_actor(
-        pool,
-        uri="https://here.example/users/ben",
-        is_local=True,
-        username="ben",
-        domain="here.example",
-    )
+    reader = await _person(pool, "ben", local=True)
     status = await statuses_db.insert_status(
         pool,
         uri="https://remote.example/users/ana/statuses/1",

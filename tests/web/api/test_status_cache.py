@@ -21,7 +21,7 @@ from fedinet.runtime import Runtime
 from fedinet.services.oauth import secret_digest
 from fedinet.web.api.render import statuses_json
 from fedinet.web.api.status_cache import StatusCache, render_page
-from tests.web.api.actions import Person, accept, follow, person, post
+from tests.web.api.actions import Person, accept, follow, person, post, token_with
 
 
 async def _from_scratch(runtime: Runtime, settings: Settings, who: Person) -> list[Any]:
@@ -64,16 +64,11 @@ async def test_cached_entities_follow_every_write(
     ana = await person(client, runtime, settings, "ana")
     ben = await person(client, runtime, settings, "ben")
     fan = await person(client, runtime, settings, "fan")
-    for target in (ana, ben):
-        await follow(client, reader, target)
+    followed = [(target, await follow(client, reader, target)) for target in (ana, ben)]
     await follow(client, ana, reader)
-    for requester in (reader,):
-        for target in (ana, ben):
-            relationship = await client.get(
-                "/api/v1/accounts/relationships", headers=reader.headers, params={"id": target.id}
-            )
-            if relationship.json()[0]["requested"]:
-                await accept(client, target, requester)
+    for target, relationship in followed:
+        if relationship["requested"]:
+            await accept(client, target, reader)
 
     first = await post(client, ana, "Seedlings are up #garden @reader", visibility="public")
     second = await post(client, ben, "Marigolds next to the tomatoes", visibility="public")
@@ -213,23 +208,7 @@ async def test_a_remembered_token_is_checked_on_every_page(
     # someone else's remembered token is unaffected
     assert len(await _home(client, other)) == 1
     # and a token without the scope is refused as before
-    no_read = await client.post(
-        "/api/v1/apps",
-        data={"client_name": "w", "redirect_uris": "urn:ietf:wg:oauth:2.0:oob", "scopes": "write"},
-    )
-    app = no_read.json()
-    token = await client.post(
-        "/oauth/token",
-        data={
-            "grant_type": "password",
-            "client_id": app["client_id"],
-            "client_secret": app["client_secret"],
-            "username": other.member.email,
-            "password": other.member.password,
-            "scope": "write",
-        },
-    )
-    headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+    headers = await token_with(client, other, "write")
     for _ in range(2):
         refused = await client.get("/api/v1/timelines/home", headers=headers)
         assert refused.status_code == 403
@@ -264,11 +243,7 @@ async def test_a_status_deleted_after_the_page_was_read_is_left_out(
     deleted: it is left out, as a page read a moment later would."""
     reader = await person(client, runtime, settings, "reader")
     ana = await person(client, runtime, settings, "ana")
-    await follow(client, reader, ana)
-    relationship = await client.get(
-        "/api/v1/accounts/relationships", headers=reader.headers, params={"id": ana.id}
-    )
-    if relationship.json()[0]["requested"]:
+    if (await follow(client, reader, ana))["requested"]:
         await accept(client, ana, reader)
     kept = await post(client, ana, "this one stays", visibility="public")
     gone = await post(client, ana, "this one goes", visibility="public")
