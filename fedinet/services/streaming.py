@@ -13,6 +13,8 @@ Routing (``StreamHub``), as Mastodon's streaming server routes:
 event           goes to
 ==============  ==========================================================================
 home            ``user`` of the feed's owner                              → ``update``
+                the owner's ``list`` streams whose list shows the status  → ``update``
+                the owner's ``direct``, for a direct status         → ``conversation``
 notification    ``user`` and ``user:notification`` of the recipient       → ``notification``
 public          ``public``, ``public:local``/``public:remote``, ``hashtag``/``hashtag:local``
                 (the consumer checks the tags)                            → ``update``
@@ -39,6 +41,7 @@ from fedinet.db.types import Record
 from fedinet.errors import ValidationError
 
 __all__ = [
+    "FEED_STREAMS",
     "PUBLIC_STREAMS",
     "STREAMS",
     "StreamEvent",
@@ -51,13 +54,16 @@ __all__ = [
 log = logging.getLogger("fedinet.streaming")
 
 USER_STREAMS: Final = ("user", "user:notification")
+FEED_STREAMS: Final = ("user", "list", "direct")
+"""Streams fed by the owner's home-feed events."""
 PUBLIC_STREAMS: Final = ("public", "public:local", "public:remote", "hashtag", "hashtag:local")
-STREAMS: Final = (*USER_STREAMS, *PUBLIC_STREAMS)
+STREAMS: Final = (*USER_STREAMS, "list", "direct", *PUBLIC_STREAMS)
 QUEUE_SIZE: Final = 1000
 KEEPALIVE_SECONDS: Final = 30.0
 
 Stream = tuple[str, str | None]
-"""(name, tag): the tag only for ``hashtag`` and ``hashtag:local``."""
+"""(name, parameter): the tag for ``hashtag`` and ``hashtag:local``, the list's id for
+``list``, else None."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,10 +105,17 @@ def parse_event(payload: str) -> StreamEvent | None:
     )
 
 
-def parse_stream(name: str | None, tag: str | None) -> Stream:
-    """A stream a client asks for; ``ValidationError`` for unknown ones."""
+def parse_stream(name: str | None, tag: str | None, list_id: object = None) -> Stream:
+    """A stream a client asks for; ``ValidationError`` for unknown ones. Whether the
+    client may read it is the caller's to check (a list must be its own)."""
     if name not in STREAMS:
         raise ValidationError(f"Unknown stream type {name!r}", field="stream")
+    if name == "list":
+        # An id as a string or a number; at most 18 digits, so that it fits a bigint.
+        text = str(list_id) if isinstance(list_id, str | int) else ""
+        if not (text.isascii() and text.isdigit() and len(text) <= 18):
+            raise ValidationError("Missing list name parameter", field="list")
+        return name, str(int(text))
     if name.startswith("hashtag"):
         normalized = normalize_hashtag(tag or "")
         if not normalized:
@@ -125,7 +138,7 @@ class Subscription:
     def wants(self, event: StreamEvent) -> bool:
         names = {name for name, _ in self.streams}
         if event.kind == "home":
-            return "user" in names and event.owner_id == self.actor_id
+            return bool(names & set(FEED_STREAMS)) and event.owner_id == self.actor_id
         if event.kind == "notification":
             return bool(names & set(USER_STREAMS)) and event.owner_id == self.actor_id
         if event.kind == "public":

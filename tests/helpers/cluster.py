@@ -195,10 +195,16 @@ class Instance:
         return Member(self, username, token, me["id"])
 
 
-def follow_and_accept(follower: Member, followee: Member) -> dict[str, object]:
-    """``follower`` follows ``followee`` (locked), who accepts; returns the account."""
+def follow_and_accept(
+    follower: Member, followee: Member, note: str | None = None
+) -> dict[str, object]:
+    """``follower`` follows ``followee`` (locked), who accepts; returns the account. The
+    two may be on one instance or on two. A follower who follows several people needs a
+    ``note`` of its own for each: near-identical notes are refused."""
     account = follower.find(followee)
-    note = (
+    # How the followee's server writes the follower's acct: bare when it is its own.
+    listed_as = follower.username if follower.instance is followee.instance else follower.acct
+    note = note or (
         f"Hi {followee.username}! I have been enjoying what you share on "
         f"{followee.instance.domain} and would love to follow along."
     )
@@ -207,7 +213,7 @@ def follow_and_accept(follower: Member, followee: Member) -> dict[str, object]:
 
     def request_arrived() -> list[dict[str, object]]:
         requests: list[dict[str, object]] = followee.get("/api/v1/follow_requests")
-        return [r for r in requests if r["acct"] == follower.acct]
+        return [r for r in requests if r["acct"] == listed_as]
 
     requester = eventually(request_arrived, what="the follow request")[0]
     followee.post(f"/api/v1/follow_requests/{requester['id']}/authorize")

@@ -26,9 +26,22 @@ def test_parse_stream() -> None:
     with pytest.raises(ValidationError):
         parse_stream("hashtag", "")
     with pytest.raises(ValidationError):
-        parse_stream("list", None)
-    with pytest.raises(ValidationError):
         parse_stream(None, None)
+    assert parse_stream("direct", None) == ("direct", None)
+
+
+def test_parse_list_stream() -> None:
+    """The list's id, as a string or a number, becomes the stream's parameter; anything
+    that is not a plain bigint is refused before any query."""
+    assert parse_stream("list", None, "42") == ("list", "42")
+    assert parse_stream("list", None, 42) == ("list", "42")
+    assert parse_stream("list", None, "007") == ("list", "7")
+    assert parse_stream("list", None, "9" * 18) == ("list", "9" * 18)
+    for bad in (None, "", "abc", "-1", "1e3", " 4", "\u00b2", "\u0663", "9" * 19, True, 4.0, [4]):
+        with pytest.raises(ValidationError) as refused:
+            parse_stream("list", None, bad)
+        assert refused.value.field == "list", bad
+        assert refused.value.message == "Missing list name parameter"
 
 
 def test_subscriptions_get_only_their_events() -> None:
@@ -49,6 +62,22 @@ def test_subscriptions_get_only_their_events() -> None:
     assert not public.wants(notification)
     assert all(s.wants(deleted) for s in (mine, notes_only, public))
     assert not any(idle.wants(e) for e in (home_for_me, notification, posted, deleted))
+
+
+def test_list_and_direct_streams_get_their_owners_home_events() -> None:
+    """Which list shows the status, and whether it is direct, is the renderer's to check;
+    the hub hands a member's home events to every feed stream of theirs."""
+    listing = Subscription(actor_id=1, streams={("list", "5")})
+    direct = Subscription(actor_id=1, streams={("direct", None)})
+    home_for_me = StreamEvent(kind="home", owner_id=1, status_id=9)
+    home_for_other = StreamEvent(kind="home", owner_id=2, status_id=9)
+    notification = StreamEvent(kind="notification", owner_id=1, notification_id=3)
+    posted = StreamEvent(kind="public", status_id=9, local=True)
+    for sub in (listing, direct):
+        assert sub.wants(home_for_me)
+        assert not sub.wants(home_for_other)
+        assert not sub.wants(notification)
+        assert not sub.wants(posted)
 
 
 def test_a_full_queue_drops_instead_of_blocking() -> None:

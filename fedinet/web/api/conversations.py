@@ -20,7 +20,7 @@ from fedinet.web.api.entities import load_accounts
 from fedinet.web.api.pagination import Page, parse_page, set_link_header
 from fedinet.web.api.render import statuses_json
 
-__all__ = ["routes"]
+__all__ = ["conversations_json", "routes"]
 
 
 def _page(items: list[Conversation], page: Page) -> list[Conversation]:
@@ -39,7 +39,7 @@ def _page(items: list[Conversation], page: Page) -> list[Conversation]:
     return page.newest_first(chosen, key=lambda c: c.last_status_id)
 
 
-async def _render(
+async def conversations_json(
     db: Executor, settings: Settings, items: list[Conversation], viewer: Actor
 ) -> list[dict[str, object]]:
     people = await actors_db.get_actors_by_ids(
@@ -67,7 +67,7 @@ async def index(request: Request) -> Response:
     page = parse_page(request.query_params)
     async with runtime.pool.acquire() as conn:
         items = _page(await conversations_db.list_conversations(conn, me.actor.id), page)
-        body = await _render(conn, runtime.settings, items, me.actor)
+        body = await conversations_json(conn, runtime.settings, items, me.actor)
     response = JSONResponse(body)
     set_link_header(response, request, page, [c.last_status_id for c in items])
     return response
@@ -91,7 +91,9 @@ async def read(request: Request) -> Response:
             conn, me.actor.id, found.id, found.last_status_id
         )
         changed = Conversation(found.id, found.participant_ids, found.last_status_id, False)
-        return JSONResponse((await _render(conn, runtime.settings, [changed], me.actor))[0])
+        return JSONResponse(
+            (await conversations_json(conn, runtime.settings, [changed], me.actor))[0]
+        )
 
 
 async def remove(request: Request) -> Response:

@@ -2,20 +2,29 @@
 ``/api/v1/streaming`` and the server-sent-events streams at ``/api/v1/streaming/<stream>``.
 
 **WebSocket.** The token comes as ``?access_token=`` or as the ``Sec-WebSocket-Protocol``
-header (echoed back, as Mastodon does); ``?stream=user`` (``&tag=`` for hashtags)
-subscribes at once, and ``{"type": "subscribe", "stream": "hashtag", "tag": "cats"}`` /
-``{"type": "unsubscribe", …}`` messages change subscriptions later. Each event is a text
-frame ``{"stream": ["user"], "event": "update", "payload": "<JSON string>"}``;
-``delete`` carries the status id as its payload.
+header (echoed back, as Mastodon does). ``?stream=user`` (``&tag=`` for hashtags,
+``&list=`` for a list) subscribes at once. Messages such as
+``{"type": "subscribe", "stream": "hashtag", "tag": "cats"}`` or
+``{"type": "unsubscribe", "stream": "list", "list": "7"}`` change subscriptions later.
+Each event is a text frame ``{"stream": ["user"], "event": "update", "payload": "<JSON
+string>"}`` (``["list", "7"]`` for a list); ``delete`` carries the status id as its
+payload.
 
 **Server-sent events** (what Mastodon.py's ``stream_user`` and friends read): one stream
 per request at ``/api/v1/streaming/user``, ``/user/notification``, ``/public``,
-``/public/local``, ``/public/remote``, ``/hashtag?tag=`` and ``/hashtag/local?tag=``,
-with ``event:`` / ``data:`` lines and a ``:thump`` comment every 15 seconds.
+``/public/local``, ``/public/remote``, ``/hashtag?tag=``, ``/hashtag/local?tag=``,
+``/list?list=`` and ``/direct``, with ``event:`` / ``data:`` lines and a ``:thump``
+comment every 15 seconds.
+
+``list`` sends ``update`` for each status that enters the member's home feed and that
+the list's timeline shows (its members, its replies policy); ``direct`` sends
+``conversation`` with the Conversation entity when a direct status enters it.
 
 Streams need a member's token with ``read`` or ``read:statuses`` (``read:notifications``
 for ``user:notification``); the public and hashtag streams may also be read without one,
-as the public timelines can. A bad token is refused before the upgrade with 401.
+as the public timelines can. A bad token is refused before the upgrade with 401, and so
+is a list that is not the member's own ("Not authorized to stream this list", as
+Mastodon answers).
 """
 
 from __future__ import annotations
@@ -35,9 +44,12 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from fedinet.config import Settings
 from fedinet.db import actors as actors_db
+from fedinet.db import conversations as conversations_db
 from fedinet.db import counts as counts_db
+from fedinet.db import lists as lists_db
 from fedinet.db import statuses as statuses_db
 from fedinet.db import streaming as streaming_db
+from fedinet.db import timelines as timelines_db
 from fedinet.db.types import Connection
 from fedinet.errors import FedinetError, PermissionDenied, Unauthorized, ValidationError
 from fedinet.models import Actor, Notification, Status
@@ -46,11 +58,13 @@ from fedinet.services import oauth
 from fedinet.services.statuses import visible_to
 from fedinet.services.streaming import (
     PUBLIC_STREAMS,
+    Stream,
     StreamEvent,
     StreamHub,
     Subscription,
     parse_stream,
 )
+from fedinet.web.api.conversations import conversations_json
 from fedinet.web.api.entities import iso_time, load_account
 from fedinet.web.api.render import status_json
 from fedinet.web.errors import error_response, status_for
@@ -69,6 +83,8 @@ _SSE_PATHS: Final = {
     "public/remote": "public:remote",
     "hashtag": "hashtag",
     "hashtag/local": "hashtag:local",
+    "list": "list",
+    "direct": "direct",
 }
 
 Message = tuple[list[str], str, str]
@@ -126,6 +142,20 @@ def _check_access(name: str, viewer: Actor | None, scopes: tuple[str, ...]) -> N
         raise PermissionDenied(
             "Access token does not have the required scopes", reason="insufficient_scope"
         )
+
+
+async def _authorize(
+    runtime: Runtime, stream: Stream, viewer: Actor | None, scopes: tuple[str, ...]
+) -> None:
+    """May this viewer read ``stream``? Unauthorized / PermissionDenied if not."""
+    name, parameter = stream
+    _check_access(name, viewer, scopes)
+    if name == "list":
+        assert viewer is not None and parameter is not None  # _check_access: not public
+        async with runtime.pool.acquire() as conn:
+            owned = await lists_db.get_list(conn, viewer.id, int(parameter))
+        if owned is None:
+            raise Unauthorized("Not authorized to stream this list")
 
 
 # --------------------------------------------------------------------------- rendering
@@ -210,9 +240,16 @@ async def render_event(
     status = await statuses_db.get_status_by_id(conn, event.status_id)
     if status is None or not await visible_to(conn, status, viewer):
         return []
-    streams: list[tuple[str, str | None]] = []
+    streams: list[Stream] = []
+    messages: list[Message] = []
     if event.kind == "home":
-        streams = [("user", None)] if viewer is not None and event.owner_id == viewer.id else []
+        if viewer is None or event.owner_id != viewer.id:
+            return []
+        if "user" in names and not await _in_exclusive_list(conn, viewer, status):
+            streams.append(("user", None))
+        streams += await _lists_showing(conn, sub, status)
+        if "direct" in names and status.visibility == "direct":
+            messages += await _conversation_message(conn, settings, status, viewer)
     elif event.kind in ("public", "edit"):
         tags = (await counts_db.list_tags_for_statuses(conn, [status.id])).get(status.id, [])
         streams = _public_streams(sub, status, tags)
@@ -221,14 +258,52 @@ async def render_event(
             and viewer is not None
             and "user" in names
             and await streaming_db.list_feed_owners(conn, status.id, [viewer.id])
+            and not await _in_exclusive_list(conn, viewer, status)
         )
         if in_feed:
             streams.insert(0, ("user", None))
-    if not streams:
-        return []
-    payload = json.dumps(await status_json(conn, settings, status, viewer))
-    name = "status.update" if event.kind == "edit" else "update"
-    return [(_label(stream), name, payload) for stream in streams]
+        if event.kind == "edit" and viewer is not None:
+            streams += await _lists_showing(conn, sub, status)
+    if streams:
+        payload = json.dumps(await status_json(conn, settings, status, viewer))
+        name = "status.update" if event.kind == "edit" else "update"
+        messages = [(_label(stream), name, payload) for stream in streams] + messages
+    return messages
+
+
+async def _in_exclusive_list(conn: Connection, viewer: Actor, status: Status) -> bool:
+    """Whether the home timeline leaves ``status`` out: its author is on one of the
+    viewer's exclusive lists (the list alone shows them, as in Mastodon)."""
+    if status.actor_id == viewer.id:
+        return False
+    held = await lists_db.list_lists_with_account(conn, viewer.id, status.actor_id)
+    return any(found.exclusive for found in held)
+
+
+async def _lists_showing(conn: Connection, sub: Subscription, status: Status) -> list[Stream]:
+    """Those of ``sub``'s list streams whose list timeline shows ``status`` (the same
+    query as ``GET /api/v1/timelines/list/:id``, narrowed to this one status)."""
+    shown = []
+    for stream in sorted(s for s in sub.streams if s[0] == "list"):
+        assert stream[1] is not None  # parse_stream gives every list stream its id
+        page = await timelines_db.list_timeline(
+            conn, int(stream[1]), limit=1, max_id=status.id + 1, since_id=status.id - 1
+        )
+        if page:
+            shown.append(stream)
+    return shown
+
+
+async def _conversation_message(
+    conn: Connection, settings: Settings, status: Status, viewer: Actor
+) -> list[Message]:
+    """``conversation`` with the viewer's conversation that ``status`` is now the last
+    status of (none when a late-arriving older status does not change which it is)."""
+    for conversation in await conversations_db.list_conversations(conn, viewer.id):
+        if conversation.last_status_id == status.id:
+            (entity,) = await conversations_json(conn, settings, [conversation], viewer)
+            return [(["direct"], "conversation", json.dumps(entity))]
+    return []
 
 
 async def _messages(
@@ -264,6 +339,7 @@ def _ws_token(websocket: WebSocket) -> tuple[str | None, str | None]:
 
 
 async def _handle_client_message(
+    runtime: Runtime,
     websocket: WebSocket,
     sub: Subscription,
     viewer: Actor | None,
@@ -277,9 +353,9 @@ async def _handle_client_message(
             "unsubscribe",
         ):
             raise ValidationError("Unknown message type", field="type")
-        stream = parse_stream(message.get("stream"), message.get("tag"))
+        stream = parse_stream(message.get("stream"), message.get("tag"), message.get("list"))
         if message["type"] == "subscribe":
-            _check_access(stream[0], viewer, scopes)
+            await _authorize(runtime, stream, viewer, scopes)
             sub.streams.add(stream)
         else:
             sub.streams.discard(stream)
@@ -298,9 +374,11 @@ async def websocket_stream(websocket: WebSocket) -> None:
         initial = None
         if websocket.query_params.get("stream"):
             initial = parse_stream(
-                websocket.query_params.get("stream"), websocket.query_params.get("tag")
+                websocket.query_params.get("stream"),
+                websocket.query_params.get("tag"),
+                websocket.query_params.get("list"),
             )
-            _check_access(initial[0], viewer, scopes)
+            await _authorize(runtime, initial, viewer, scopes)
     except FedinetError as exc:
         response = error_response(exc)
         if isinstance(exc, ValidationError):
@@ -330,7 +408,7 @@ async def websocket_stream(websocket: WebSocket) -> None:
     try:
         while True:
             text = await websocket.receive_text()
-            await _handle_client_message(websocket, sub, viewer, scopes, text)
+            await _handle_client_message(runtime, websocket, sub, viewer, scopes, text)
     except (WebSocketDisconnect, RuntimeError):
         pass
     finally:
@@ -359,8 +437,10 @@ async def sse_stream(request: Request) -> Response:
         return JSONResponse({"error": "Unknown stream type"}, status_code=404)
     try:
         viewer, scopes = await _viewer(runtime, _sse_token(request))
-        stream = parse_stream(name, request.query_params.get("tag"))
-        _check_access(name, viewer, scopes)
+        stream = parse_stream(
+            name, request.query_params.get("tag"), request.query_params.get("list")
+        )
+        await _authorize(runtime, stream, viewer, scopes)
     except ValidationError as exc:
         return JSONResponse({"error": exc.message}, status_code=400)
     hub = await _hub(request.app)

@@ -290,6 +290,121 @@ async def test_server_sent_events(
             assert first.startswith(":")
 
 
+async def test_list_stream_shows_what_the_list_shows(
+    cluster: tuple[Instance, Instance, Any], people: dict[str, Member]
+) -> None:
+    """Posts of the list's members come on its stream; posts of others the owner follows
+    do not. The list is exclusive, so its members' posts stay off the home stream, as
+    off the home timeline. Only the owner may stream the list."""
+    a, _, _ = cluster
+    owner, listed, other = a.member("lena"), a.member("omar"), a.member("pia")
+    listed_account = await asyncio.to_thread(follow_and_accept, owner, listed)
+    await asyncio.to_thread(
+        follow_and_accept,
+        owner,
+        other,
+        "Pia, your weekend ferment experiments made me finally try sauerkraut; may I follow?",
+    )
+    made = owner.post("/api/v1/lists", title="close friends", exclusive="true")
+    assert made["exclusive"] is True
+    owner.post(f"/api/v1/lists/{made['id']}/accounts", account_ids=[listed_account["id"]])
+    query = f"?stream=list&list={made['id']}&access_token={owner.token}"
+    async with (
+        connect(ws_url(a, query)) as ws,
+        connect(ws_url(a, f"?stream=user&access_token={owner.token}")) as home,
+    ):
+        unlisted = other.post("/api/v1/statuses", status="in the home feed, not on the list")
+        posted = listed.post("/api/v1/statuses", status="for the list")
+        message = await next_message(ws)  # the first: the other post was not sent
+        assert message["stream"] == ["list", made["id"]]
+        assert message["event"] == "update"
+        status = json.loads(message["payload"])
+        assert status["id"] == posted["id"]
+        assert_matches("Status", status)
+        shown = owner.get(f"/api/v1/timelines/list/{made['id']}")
+        assert [s["id"] for s in shown] == [posted["id"]]
+
+        on_home = await next_event(home, "update")
+        assert json.loads(on_home["payload"])["id"] == unlisted["id"]
+        await nothing_within(home)  # the list member's post is not on the home stream
+        assert [s["id"] for s in owner.get("/api/v1/timelines/home")] == [unlisted["id"]]
+
+        listed.put(f"/api/v1/statuses/{posted['id']}", status="for the list, edited")
+        edited = await next_event(ws, "status.update")
+        assert edited["stream"] == ["list", made["id"]]
+        assert "edited" in json.loads(edited["payload"])["content"]
+        await nothing_within(home)
+
+    bob = people["bob"]
+    stranger = f"?stream=list&list={made['id']}&access_token={bob.token}"
+    for query, status_code in [(stranger, 401), (f"?stream=list&access_token={bob.token}", 400)]:
+        with pytest.raises(InvalidStatus) as refused:
+            async with connect(ws_url(a, query)):
+                pass
+        assert refused.value.response.status_code == status_code, query
+    async with connect(ws_url(a, f"?access_token={bob.token}")) as ws:
+        await ws.send(json.dumps({"type": "subscribe", "stream": "list", "list": made["id"]}))
+        assert await next_message(ws) == {
+            "error": "Not authorized to stream this list",
+            "status": 401,
+        }
+        await ws.send(json.dumps({"type": "subscribe", "stream": "list", "list": "x"}))
+        assert await next_message(ws) == {"error": "Missing list name parameter", "status": 400}
+
+    async with httpx.AsyncClient(base_url=a.url, timeout=TIMEOUT) as client:
+        path = f"/api/v1/streaming/list?list={made['id']}"
+        refused_sse = await client.get(path, headers={"Authorization": f"Bearer {bob.token}"})
+        assert refused_sse.status_code == 401
+        assert refused_sse.json()["error"] == "Not authorized to stream this list"
+        headers = {"Authorization": f"Bearer {owner.token}"}
+        async with client.stream("GET", path, headers=headers) as response:
+            assert response.status_code == 200
+            events = _sse_events(response)
+            again = await asyncio.to_thread(listed.post, "/api/v1/statuses", status="by SSE")
+            event, data = await asyncio.wait_for(anext(events), TIMEOUT)
+            assert event == "update"
+            assert json.loads(data)["id"] == again["id"]
+
+
+async def test_direct_stream_sends_the_conversation(
+    cluster: tuple[Instance, Instance, Any], people: dict[str, Member]
+) -> None:
+    a, _, _ = cluster
+    alice, bob = people["alice"], people["bob"]
+    async with connect(ws_url(a, f"?stream=direct&access_token={alice.token}")) as ws:
+        # A public mention enters alice's home feed too, but is no conversation.
+        bob.post("/api/v1/statuses", status="@alice said in public")
+        posted = bob.post("/api/v1/statuses", status="@alice just between us", visibility="direct")
+        message = await next_message(ws)
+        assert message["stream"] == ["direct"]
+        assert message["event"] == "conversation"
+        conversation = json.loads(message["payload"])
+        assert_matches("Conversation", conversation)
+        assert conversation["last_status"]["id"] == posted["id"]
+        assert conversation["unread"] is True
+        assert [account["username"] for account in conversation["accounts"]] == ["bob"]
+        listed = alice.get("/api/v1/conversations")
+        assert listed[0]["id"] == conversation["id"]
+
+    async with httpx.AsyncClient(base_url=a.url, timeout=TIMEOUT) as client:
+        anonymous = await client.get("/api/v1/streaming/direct")
+        assert anonymous.status_code == 401
+        headers = {"Authorization": f"Bearer {bob.token}"}
+        async with client.stream("GET", "/api/v1/streaming/direct", headers=headers) as response:
+            assert response.status_code == 200
+            events = _sse_events(response)
+            reply = await asyncio.to_thread(
+                alice.post,
+                "/api/v1/statuses",
+                status="@bob agreed",
+                visibility="direct",
+                in_reply_to_id=posted["id"],
+            )
+            event, data = await asyncio.wait_for(anext(events), TIMEOUT)
+            assert event == "conversation"
+            assert json.loads(data)["last_status"]["id"] == reply["id"]
+
+
 def test_logs_have_no_errors(cluster: tuple[Instance, Instance, Any]) -> None:
     a, b, _ = cluster
     for instance in (a, b):
