@@ -297,10 +297,14 @@ async def _lists_showing(conn: Connection, sub: Subscription, status: Status) ->
 async def _conversation_message(
     conn: Connection, settings: Settings, status: Status, viewer: Actor
 ) -> list[Message]:
-    """``conversation`` with the viewer's conversation that ``status`` is now the last
-    status of (none when a late-arriving older status does not change which it is)."""
+    """``conversation`` with the viewer's conversation that ``status`` belongs to: the
+    one with the same other people (its author and those it mentions, less the viewer).
+    Its ``last_status`` is the newest of them, which a remote status dated in the past
+    may not be."""
+    mentioned = await statuses_db.list_mentioned_actor_ids(conn, status.id)
+    others = sorted({status.actor_id, *mentioned} - {viewer.id})
     for conversation in await conversations_db.list_conversations(conn, viewer.id):
-        if conversation.last_status_id == status.id:
+        if conversation.participant_ids == others:
             (entity,) = await conversations_json(conn, settings, [conversation], viewer)
             return [(["direct"], "conversation", json.dumps(entity))]
     return []
