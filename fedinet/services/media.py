@@ -1,8 +1,10 @@
-"""Uploaded images: checking what a file really is, storing it, describing it.
+"""Uploaded media: checking what a file really is, storing it, describing it.
 
 The type is read from the file's first bytes, never from its name or the client's
-``Content-Type``: PNG, JPEG, GIF and WebP are accepted, anything else is refused. The
-dimensions come from the format's own header (no image library is needed for that):
+``Content-Type``. Images (PNG, JPEG, GIF and WebP) are accepted everywhere; video and
+audio (see :mod:`fedinet.services.media_probe`) as status attachments, not as avatars
+or headers. Anything else is refused. An image's dimensions come from the format's own
+header (no image library is needed for that):
 
 - PNG: the ``IHDR`` chunk, which must come first;
 - GIF: the logical screen descriptor;
@@ -35,14 +37,17 @@ from fedinet.db.ids import next_id
 from fedinet.db.media import MediaAttachment
 from fedinet.db.types import Executor
 from fedinet.errors import NotFound, ValidationError
+from fedinet.services.media_probe import MAX_VIDEO_PIXELS, MediaInfo, probe_video_or_audio
 
 __all__ = [
     "DESCRIPTION_LIMIT",
+    "EXTENSIONS",
     "FILE_NAME_RE",
     "MAX_ATTACHMENTS",
     "MAX_PIXELS",
     "MEDIA_PATH",
     "ImageInfo",
+    "MediaInfo",
     "attachment_json",
     "delete_media",
     "media_for_status",
@@ -50,7 +55,9 @@ __all__ = [
     "parse_focus",
     "save_upload",
     "sniff_image",
+    "sniff_media",
     "store_image_file",
+    "store_media_file",
     "update_media",
     "uploaded_media",
 ]
@@ -59,12 +66,23 @@ MEDIA_PATH: Final = "/system/media"
 MAX_PIXELS: Final = 33_177_600
 DESCRIPTION_LIMIT: Final = 1500
 MAX_ATTACHMENTS: Final = 4
-FILE_NAME_RE: Final = re.compile(r"^[0-9]+-[A-Za-z0-9_-]{16,}\.(png|jpg|gif|webp)$")
+FILE_NAME_RE: Final = re.compile(
+    r"^[0-9]+-[A-Za-z0-9_-]{16,}\.(png|jpg|gif|webp|mp4|mov|webm|m4a|weba|mp3|ogg|wav|flac)$"
+)
 EXTENSIONS: Final = {
     "image/png": "png",
     "image/jpeg": "jpg",
     "image/gif": "gif",
     "image/webp": "webp",
+    "video/mp4": "mp4",
+    "video/quicktime": "mov",
+    "video/webm": "webm",
+    "audio/mp4": "m4a",
+    "audio/webm": "weba",
+    "audio/mpeg": "mp3",
+    "audio/ogg": "ogg",
+    "audio/wav": "wav",
+    "audio/flac": "flac",
 }
 CONTENT_TYPES: Final = {ext: mime for mime, ext in EXTENSIONS.items()}
 
@@ -159,6 +177,29 @@ def sniff_image(data: bytes) -> ImageInfo:
     return ImageInfo(content_type=content_type, width=width, height=height)
 
 
+def sniff_media(data: bytes) -> MediaInfo:
+    """What an attachment is: an image (as :func:`sniff_image` reads it), a video or an
+    audio file; :class:`ValidationError` for anything else."""
+    try:
+        probed = probe_video_or_audio(data)
+    except ValueError as exc:
+        raise _bad(f"the video or audio file cannot be read: {exc}") from None
+    if probed is None:
+        try:
+            image = sniff_image(data)
+        except ValidationError as exc:
+            if exc.message.startswith("the file is not a supported image"):
+                raise _bad(
+                    "the file is not a supported image (PNG, JPEG, GIF or WebP), video "
+                    "(MP4, QuickTime or WebM) or audio file (MP3, Ogg, WAV, FLAC or M4A)"
+                ) from None
+            raise
+        return MediaInfo("image", image.content_type, image.width, image.height)
+    if probed.width and probed.height and probed.width * probed.height > MAX_VIDEO_PIXELS:
+        raise _bad(f"the video has more than {MAX_VIDEO_PIXELS} pixels a frame")
+    return probed
+
+
 def _check_size(settings: Settings, data: bytes) -> None:
     if not data:
         raise _bad("the file is empty")
@@ -178,6 +219,15 @@ async def store_image_file(settings: Settings, prefix: int, data: bytes) -> tupl
     """Check ``data`` and write it under the media directory; (file name, what it is)."""
     _check_size(settings, data)
     info = sniff_image(data)
+    name = f"{prefix}-{secrets.token_urlsafe(18)}.{EXTENSIONS[info.content_type]}"
+    await asyncio.to_thread(_write, settings.media_dir, name, data)
+    return name, info
+
+
+async def store_media_file(settings: Settings, prefix: int, data: bytes) -> tuple[str, MediaInfo]:
+    """:func:`store_image_file` for an attachment, which may also be a video or audio."""
+    _check_size(settings, data)
+    info = sniff_media(data)
     name = f"{prefix}-{secrets.token_urlsafe(18)}.{EXTENSIONS[info.content_type]}"
     await asyncio.to_thread(_write, settings.media_dir, name, data)
     return name, info
@@ -220,16 +270,16 @@ async def save_upload(
     description: str | None = None,
     focus: str | None = None,
 ) -> MediaAttachment:
-    """Check and store an uploaded image for ``actor_id``."""
+    """Check and store an uploaded image, video or audio file for ``actor_id``."""
     text = _description(description)
     x, y = parse_focus(focus) or (0.0, 0.0)
     media_id = await next_id(db)
-    name, info = await store_image_file(settings, media_id, data)
+    name, info = await store_media_file(settings, media_id, data)
     return await media_db.insert_media(
         db,
         id=media_id,
         actor_id=actor_id,
-        kind="image",
+        kind=info.kind,
         file_name=name,
         content_type=info.content_type,
         file_size=len(data),

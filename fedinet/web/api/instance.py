@@ -23,6 +23,7 @@ from fedinet.db import instance as instance_db
 from fedinet.db.types import Executor
 from fedinet.runtime import Runtime
 from fedinet.services.discovery import SOFTWARE_REPOSITORY, open_registrations
+from fedinet.services.media import EXTENSIONS
 from fedinet.web.api.entities import load_account
 
 __all__ = [
@@ -41,8 +42,8 @@ __all__ = [
 MASTODON_VERSION: Final = f"4.3.0 (compatible; fedinet {__version__})"
 API_VERSIONS: Final = {"mastodon": 2}
 THUMBNAIL_PATH: Final = "/instance/thumbnail.png"
-# What the media endpoints accept (fedinet.services.media sniffs these four).
-_MIME_TYPES: Final = ["image/jpeg", "image/png", "image/gif", "image/webp"]
+# What the media endpoints accept (fedinet.services.media sniffs each from the bytes).
+_MIME_TYPES: Final = list(EXTENSIONS)
 LIMITS: Final[dict[str, dict[str, Any]]] = {
     "accounts": {
         "max_featured_tags": 10,
@@ -131,7 +132,11 @@ async def _common(db: Executor, settings: Settings) -> dict[str, Any]:
 
 def _media_limits(settings: Settings) -> dict[str, Any]:
     """The media limits, with the upload size this instance is configured for."""
-    return {**LIMITS["media_attachments"], "image_size_limit": settings.media_max_bytes}
+    return {
+        **LIMITS["media_attachments"],
+        "image_size_limit": settings.media_max_bytes,
+        "video_size_limit": settings.media_max_bytes,  # one limit for every upload
+    }
 
 
 def _streaming_url(settings: Settings) -> str:

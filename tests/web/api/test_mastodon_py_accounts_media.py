@@ -17,6 +17,7 @@ from fedinet.db import follows as follows_db
 from fedinet.db.pool import connect
 from tests.conftest import DatabaseFactory
 from tests.helpers.servers import ServerProcess, free_port, run_cli
+from tests.services.test_media_probe import mp4
 from tests.web.api.test_media import gif, png
 
 pytestmark = pytest.mark.slow
@@ -134,6 +135,24 @@ def test_media_statuses_and_account_lists(
     second_page = erin.fetch_next(first_page)
     assert second_page is not None
     assert [s.id for s in second_page] == [plain[0].id, with_media.id]
+
+
+def test_video_and_audio_attachments(
+    server: tuple[str, str, dict[str, str]], tmp_path: Path
+) -> None:
+    fay = member(server, tmp_path, "fay")
+    clip = fay.media_post(mp4(), mime_type="video/mp4", file_name="clip.mp4", description="a clip")
+    assert clip.type == "video"
+    assert clip.url.endswith(".mp4")
+    assert clip.meta.original.width == 640
+    voice = fay.media_post(b"ID3\x04\x00\x00" + bytes(64), mime_type="audio/mpeg")
+    assert voice.type == "audio"
+    posted = fay.status_post("hear and see", media_ids=[clip, voice])
+    assert [(m.id, m.type) for m in posted.media_attachments] == [
+        (clip.id, "video"),
+        (voice.id, "audio"),
+    ]
+    assert [s.id for s in fay.account_statuses(fay.me(), only_media=True)] == [posted.id]
 
 
 def test_followers_search_note_and_removal(

@@ -16,6 +16,7 @@ from fedinet.errors import ValidationError
 from fedinet.runtime import Runtime
 from fedinet.services.media import sniff_image
 from fedinet.web.api.accounts import placeholder_png
+from tests.services.test_media_probe import mp4, webm
 from tests.web.api.conftest import (
     Member,
     bearer,
@@ -297,6 +298,72 @@ async def test_attach_to_status_and_federate(
         assert attached.status_code == 404, method
 
 
+async def test_video_and_audio_uploads(
+    client: httpx.AsyncClient, runtime: Runtime, settings: Settings, alice: Member
+) -> None:
+    """Video and audio are sniffed like images, whatever name they come with, stored as
+    sent, served with their type, and federated as Documents of that type."""
+    token = await _token(client, alice)
+    video = await upload(
+        client, token, mp4(), filename="clip.bin", fields={"description": "a clip"}
+    )
+    assert video.status_code == 200, video.text
+    clip: dict[str, Any] = video.json()
+    assert_matches("MediaAttachment", clip)
+    assert clip["type"] == "video"
+    assert clip["url"].endswith(".mp4")
+    assert clip["preview_url"] is None
+    assert clip["meta"]["original"] == {
+        "width": 640,
+        "height": 360,
+        "size": "640x360",
+        "aspect": 640 / 360,
+    }
+    served = await client.get(clip["url"].removeprefix(settings.url))
+    assert served.headers["content-type"] == "video/mp4"
+    assert served.content == mp4()
+    # Players fetch video in ranges (Safari will not play it otherwise).
+    part = await client.get(clip["url"].removeprefix(settings.url), headers={"Range": "bytes=4-11"})
+    assert part.status_code == 206
+    assert part.content == mp4()[4:12]
+
+    sound = await upload(client, token, webm(0, 0), filename="voice.webm")
+    assert sound.status_code == 200, sound.text
+    voice = sound.json()
+    assert_matches("MediaAttachment", voice)
+    assert voice["type"] == "audio"
+    assert voice["url"].endswith(".weba")
+    assert "original" not in voice["meta"]
+    served = await client.get(voice["url"].removeprefix(settings.url))
+    assert served.headers["content-type"] == "audio/webm"
+
+    posted = await client.post(
+        "/api/v1/statuses",
+        headers=bearer(token),
+        json={"status": "listen and watch", "media_ids": [clip["id"], voice["id"]]},
+    )
+    assert posted.status_code == 200, posted.text
+    status = posted.json()
+    assert_matches("Status", status)
+    assert [m["type"] for m in status["media_attachments"]] == ["video", "audio"]
+    activity = await get_activity_by_uri(runtime.pool, f"{status['uri']}/activity")
+    assert activity is not None
+    documents = activity.body["object"]["attachment"]
+    assert [(d["type"], d["mediaType"]) for d in documents] == [
+        ("Document", "video/mp4"),
+        ("Document", "audio/webm"),
+    ]
+    assert (documents[0]["width"], documents[0]["height"]) == (640, 360)
+    assert "width" not in documents[1]  # audio has no picture
+
+    cut = await upload(client, token, mp4()[:40], filename="cut.mp4")  # no movie header
+    assert cut.status_code == 422
+    assert "cannot be read" in cut.json()["error"]
+    mkv = await upload(client, token, webm(doc_type=b"matroska"), filename="film.mkv")
+    assert mkv.status_code == 422
+    assert "not a supported image" in mkv.json()["error"]
+
+
 async def test_status_media_limits(client: httpx.AsyncClient, alice: Member) -> None:
     token = await _token(client, alice)
     ids = [(await upload(client, token, png())).json()["id"] for _ in range(5)]
@@ -331,11 +398,21 @@ async def test_instance_reports_the_media_limits(
 ) -> None:
     v2 = (await client.get("/api/v2/instance")).json()["configuration"]["media_attachments"]
     assert v2["image_size_limit"] == settings.media_max_bytes
+    assert v2["video_size_limit"] == settings.media_max_bytes
     assert sorted(v2["supported_mime_types"]) == [
+        "audio/flac",
+        "audio/mp4",
+        "audio/mpeg",
+        "audio/ogg",
+        "audio/wav",
+        "audio/webm",
         "image/gif",
         "image/jpeg",
         "image/png",
         "image/webp",
+        "video/mp4",
+        "video/quicktime",
+        "video/webm",
     ]
     v1 = (await client.get("/api/v1/instance")).json()["configuration"]["media_attachments"]
     assert v1["image_size_limit"] == settings.media_max_bytes

@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 
 from fedinet.config import Settings
+from tests.services.test_media_probe import mp4
 from tests.web.api.conftest import Member, bearer, password_token, register
 from tests.web.api.schema import assert_matches
 from tests.web.api.test_media import gif, png
@@ -69,6 +70,14 @@ async def test_bad_avatar_is_422_and_changes_nothing(
     )
     assert response.status_code == 422
     assert response.json()["field"] == "avatar"
+    # A video is a fine attachment, but no avatar.
+    video = await client.patch(
+        "/api/v1/accounts/update_credentials",
+        headers=bearer(token),
+        files={"avatar": ("me.mp4", mp4(), "video/mp4")},
+    )
+    assert video.status_code == 422
+    assert "not a supported image" in video.json()["error"]
     me = await client.get("/api/v1/accounts/verify_credentials", headers=bearer(token))
     assert me.json()["display_name"] == ""
     assert me.json()["avatar"].endswith("/avatars/original/missing.png")
