@@ -157,19 +157,29 @@ def _webp(data: bytes) -> tuple[int, int]:
     raise _bad("the WebP file has no VP8, VP8L or VP8X header")
 
 
+def _image_type(data: bytes) -> str | None:
+    """The image type the file's signature names, if any."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data[:6] in (b"GIF87a", b"GIF89a"):
+        return "image/gif"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+_READERS: Final = {"image/png": _png, "image/jpeg": _jpeg, "image/gif": _gif, "image/webp": _webp}
+
+
 def sniff_image(data: bytes) -> ImageInfo:
     """The type and size of an image from its bytes; :class:`ValidationError` if it is
     not a PNG, JPEG, GIF or WebP with sane dimensions."""
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        content_type, (width, height) = "image/png", _png(data)
-    elif data.startswith(b"\xff\xd8\xff"):
-        content_type, (width, height) = "image/jpeg", _jpeg(data)
-    elif data[:6] in (b"GIF87a", b"GIF89a"):
-        content_type, (width, height) = "image/gif", _gif(data)
-    elif data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        content_type, (width, height) = "image/webp", _webp(data)
-    else:
+    content_type = _image_type(data)
+    if content_type is None:
         raise _bad("the file is not a supported image (PNG, JPEG, GIF or WebP)")
+    width, height = _READERS[content_type](data)
     if width <= 0 or height <= 0:
         raise _bad("the image has no pixels")
     if width * height > MAX_PIXELS:
@@ -180,21 +190,18 @@ def sniff_image(data: bytes) -> ImageInfo:
 def sniff_media(data: bytes) -> MediaInfo:
     """What an attachment is: an image (as :func:`sniff_image` reads it), a video or an
     audio file; :class:`ValidationError` for anything else."""
+    if _image_type(data) is not None:
+        image = sniff_image(data)
+        return MediaInfo("image", image.content_type, image.width, image.height)
     try:
         probed = probe_video_or_audio(data)
     except ValueError as exc:
         raise _bad(f"the video or audio file cannot be read: {exc}") from None
     if probed is None:
-        try:
-            image = sniff_image(data)
-        except ValidationError as exc:
-            if exc.message.startswith("the file is not a supported image"):
-                raise _bad(
-                    "the file is not a supported image (PNG, JPEG, GIF or WebP), video "
-                    "(MP4, QuickTime or WebM) or audio file (MP3, Ogg, WAV, FLAC or M4A)"
-                ) from None
-            raise
-        return MediaInfo("image", image.content_type, image.width, image.height)
+        raise _bad(
+            "the file is not a supported image (PNG, JPEG, GIF or WebP), video "
+            "(MP4, QuickTime or WebM) or audio file (MP3, Ogg, WAV, FLAC or M4A)"
+        )
     if probed.width and probed.height and probed.width * probed.height > MAX_VIDEO_PIXELS:
         raise _bad(f"the video has more than {MAX_VIDEO_PIXELS} pixels a frame")
     return probed
