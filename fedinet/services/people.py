@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 from fedinet.config import Settings
 from fedinet.db import actors as actors_db
@@ -40,6 +41,7 @@ __all__ = [
     "ProfileView",
     "Relationship",
     "RequestView",
+    "ShownMedia",
     "TimelineItem",
     "check_follow_note",
     "composer",
@@ -423,6 +425,25 @@ async def follow_requests(
 
 
 @dataclass(frozen=True, slots=True)
+class ShownMedia:
+    """An attachment as a page shows it."""
+
+    kind: str
+    """``image``, ``video``, ``audio`` or ``file`` (anything else)."""
+    url: str
+    description: str | None
+    width: int | None
+    height: int | None
+    local: bool
+    """Stored on this server: shown in the page. Other servers' files are only linked,
+    so that reading a timeline does not tell them the reader's address."""
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.url).hostname or ""
+
+
+@dataclass(frozen=True, slots=True)
 class TimelineItem:
     status: Status
     """The status shown (for a boost: the boosted one)."""
@@ -433,13 +454,39 @@ class TimelineItem:
     counts: StatusCounts
     flags: ViewerFlags
     reply_to: Actor | None
+    media: tuple[ShownMedia, ...] = ()
+
+
+def shown_media(status: Status, local_prefix: str) -> tuple[ShownMedia, ...]:
+    """``status``'s attachments with an http(s) URL; ``local`` for those under
+    ``local_prefix`` (this server's media URL, ending in ``/``)."""
+    shown = []
+    for item in status.attachments:
+        url = item.get("url")
+        if not isinstance(url, str) or not url.lower().startswith(("https://", "http://")):
+            continue
+        kind = str(item.get("media_type") or "").split("/")[0]
+        width, height = item.get("width"), item.get("height")
+        description = item.get("description")
+        shown.append(
+            ShownMedia(
+                kind=kind if kind in ("image", "video", "audio") else "file",
+                url=url,
+                description=description if isinstance(description, str) else None,
+                width=width if isinstance(width, int) and width > 0 else None,
+                height=height if isinstance(height, int) and height > 0 else None,
+                local=bool(local_prefix) and url.startswith(local_prefix),
+            )
+        )
+    return tuple(shown)
 
 
 async def timeline_items(
-    db: Executor, statuses: Sequence[Status], viewer: Actor | None
+    db: Executor, statuses: Sequence[Status], viewer: Actor | None, *, local_media: str = ""
 ) -> list[TimelineItem]:
-    """Statuses with their authors, boosted originals, counts and the viewer's flags,
-    in a fixed number of queries."""
+    """Statuses with their authors, boosted originals, counts, the viewer's flags and
+    attachments (those under ``local_media`` shown in the page), in a fixed number of
+    queries."""
     boosted_ids = [s.reblog_of_id for s in statuses if s.reblog_of_id is not None]
     boosted = await statuses_db.get_statuses_by_ids(db, boosted_ids) if boosted_ids else {}
     shown = [boosted.get(s.reblog_of_id, s) if s.reblog_of_id else s for s in statuses]
@@ -465,6 +512,7 @@ async def timeline_items(
                 reply_to=(
                     actors.get(status.in_reply_to_actor_id) if status.in_reply_to_actor_id else None
                 ),
+                media=shown_media(status, local_media),
             )
         )
     return items

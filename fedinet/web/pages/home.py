@@ -16,6 +16,7 @@ from fedinet.errors import NotFound, ValidationError
 from fedinet.federation.lookup import resolve_acct
 from fedinet.models import Actor, Status
 from fedinet.services import people, statuses
+from fedinet.services.media import media_url
 from fedinet.services.statuses import MAX_CHARACTERS
 from fedinet.web.pages.kit import (
     MAX_FORM_BODY,
@@ -48,7 +49,8 @@ async def _home(request: Request, form: Form, *, status_code: int = 200) -> Resp
     max_id = _id(request.query_params.get("max_id"))
     pool = runtime(request).pool
     rows = await timelines_db.home_timeline(pool, me.actor.id, limit=PAGE_SIZE + 1, max_id=max_id)
-    items = await people.timeline_items(pool, rows[:PAGE_SIZE], me.actor)
+    local_media = media_url(runtime(request).settings, "")
+    items = await people.timeline_items(pool, rows[:PAGE_SIZE], me.actor, local_media=local_media)
     older = f"/home?max_id={rows[PAGE_SIZE - 1].id}" if len(rows) > PAGE_SIZE else ""
     return await render_page(
         request,

@@ -10,14 +10,18 @@ is a failure.
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.conftest import DatabaseFactory
 from tests.helpers.servers import ServerProcess, free_port
+from tests.services.test_media_probe import mp4
+from tests.web.api.test_media import png
 from tests.web.pages.chromium import launch_chromium, screenshot_dir, watched_page
 
 pytestmark = pytest.mark.slow
@@ -157,6 +161,80 @@ def test_sign_up_discover_follow_with_a_note_accept_and_read(page: Page, screens
     post.get_by_role("button", name="Like (0)").click()
     expect(page.locator("article.status", has_text="First warblers")).to_contain_text("Liked (1)")
     page.screenshot(path=screenshots / "home.png", full_page=True)
+
+
+def wav(seconds: float = 0.2, rate: int = 8000) -> bytes:
+    """Silence as 8-bit mono PCM: a file every browser plays."""
+    samples = b"\x80" * int(seconds * rate)
+    fmt = struct.pack("<HHIIHH", 1, 1, rate, rate, 1, 8)
+    body = b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt
+    body += b"data" + struct.pack("<I", len(samples)) + samples
+    return b"RIFF" + struct.pack("<I", len(body)) + body
+
+
+def api_token(server: ServerProcess, username: str) -> str:
+    """A password-grant token for a member, as a client app gets one."""
+    app = httpx.post(
+        f"{server.url}/api/v1/apps",
+        data={
+            "client_name": "browser test",
+            "redirect_uris": "urn:ietf:wg:oauth:2.0:oob",
+            "scopes": "read write",
+        },
+    ).json()
+    token = httpx.post(
+        f"{server.url}/oauth/token",
+        data={
+            "grant_type": "password",
+            "client_id": app["client_id"],
+            "client_secret": app["client_secret"],
+            "username": f"{username}@example.org",
+            "password": PASSWORD,
+            "scope": "read write",
+        },
+    )
+    assert token.status_code == 200, token.text
+    value: str = token.json()["access_token"]
+    return value
+
+
+def test_attachments_show_on_the_home_page(
+    page: Page, server: ServerProcess, screenshots: Path
+) -> None:
+    """A picture, a sound and a clip posted from a client show in the page: the picture
+    and the sound load (the page's Content-Security-Policy lets this server's media
+    in), and the sound says what it is."""
+    sign_up(page, "cora", ["Hobbies"], "field recording", "Oslo, NO")
+    headers = {"Authorization": f"Bearer {api_token(server, 'cora')}"}
+    with httpx.Client(base_url=server.url, headers=headers) as api:
+        uploads = [
+            api.post(
+                "/api/v2/media",
+                files={"file": (name, data, "application/octet-stream")},
+                data={"description": text},
+            ).json()
+            for name, data, text in [
+                ("square.png", png(12, 8), "a dark blue square"),
+                ("rain.wav", wav(), "rain on the roof"),
+                ("clip.mp4", mp4(), "a clip"),
+            ]
+        ]
+        posted = api.post(
+            "/api/v1/statuses",
+            json={"status": "Sounds and sights", "media_ids": [u["id"] for u in uploads]},
+        )
+        assert posted.status_code == 200, posted.text
+    page.goto("/home")
+    post = page.locator("article.status", has_text="Sounds and sights")
+    picture = post.get_by_role("img", name="a dark blue square")
+    expect(picture).to_be_visible()
+    page.wait_for_function("document.querySelector('article.status img').naturalWidth === 12")
+    sound = post.locator("audio")
+    expect(sound).to_have_attribute("aria-label", "rain on the roof")
+    page.wait_for_function("document.querySelector('article.status audio').readyState >= 1")
+    assert sound.evaluate("a => a.duration") == pytest.approx(0.2, abs=0.01)
+    expect(post.locator("video")).to_have_attribute("src", uploads[2]["url"])
+    page.screenshot(path=screenshots / "home-attachments.png", full_page=True)
 
 
 def test_phone_width_keyboard_and_errors(page: Page, screenshots: Path) -> None:

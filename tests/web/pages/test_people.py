@@ -10,6 +10,8 @@ import pytest
 from fedinet.config import Settings
 from fedinet.db import actors as actors_db
 from fedinet.db import follows as follows_db
+from fedinet.db import interactions as interactions_db
+from fedinet.db import statuses as statuses_db
 from fedinet.runtime import Runtime
 from fedinet.services.profile import ProfileChange
 from tests.web.pages.conftest import Browser, Member, csrf_of, log_in, make_member, post_form
@@ -302,6 +304,68 @@ async def test_home_timeline_post_reply_like_boost_and_pages(
     assert "in reply to" in home
     bob_home = (await b.get("/home")).text
     assert "lovely!" in bob_home  # the mention reaches bob
+
+
+async def test_home_shows_local_media_and_links_remote_media(
+    browser: httpx.AsyncClient, runtime: Runtime, settings: Settings, alice: Member
+) -> None:
+    """Another server's files are linked, never loaded by the page (the reader's address
+    stays here); this server's are shown; only http(s) URLs become links; sensitive
+    media waits behind a click."""
+    dana = await actors_db.upsert_remote_actor(
+        runtime.pool,
+        uri="https://remote.example/users/dana",
+        actor_type="Person",
+        username="dana",
+        domain="remote.example",
+        display_name="Dana",
+        inbox_uri="https://remote.example/users/dana/inbox",
+    )
+    local_url = f"{settings.url}/system/media/1-abcdefghijklmnopqrstuvwx.png"
+    status = await statuses_db.insert_status(
+        runtime.pool,
+        uri="https://remote.example/notes/1",
+        actor_id=dana.id,
+        is_local=False,
+        visibility="public",
+        content="<p>Herons at dawn</p>",
+        sensitive=True,
+        attachments=[
+            {
+                "type": "Document",
+                "media_type": "image/jpeg",
+                "description": "a heron",
+                "url": "https://remote.example/media/heron.jpg",
+            },
+            {
+                "type": "Document",
+                "media_type": "video/mp4",
+                "url": "https://remote.example/m/fly.mp4",
+            },
+            {"type": "Document", "media_type": "image/png", "url": "javascript:alert(1)"},
+            {
+                "type": "Document",
+                "media_type": "image/png",
+                "description": "ours",
+                "url": local_url,
+            },
+        ],
+    )
+    await interactions_db.add_to_home_feeds(runtime.pool, status.id, [alice.actor.id])
+    await log_in(browser, alice)
+    home = (await browser.get("/home")).text
+    assert "Herons at dawn" in home
+    assert "Sensitive media" in home
+    assert '<img src="https://remote.example' not in home and "<video" not in home
+    link = '<a href="https://remote.example/media/heron.jpg" rel="noopener noreferrer nofollow">'
+    assert link + "Image: a heron</a>" in home
+    assert (
+        '<a href="https://remote.example/m/fly.mp4" rel="noopener noreferrer nofollow">Video</a>'
+        in home
+    )
+    assert "(on remote.example)" in home
+    assert "javascript:" not in home
+    assert f'<img src="{local_url}" alt="ours"' in home
 
 
 async def test_connect_link_needs_no_note(
