@@ -222,22 +222,25 @@ def _write(directory: Path, name: str, data: bytes) -> None:
     os.replace(temporary, directory / name)
 
 
+async def _store(settings: Settings, prefix: int, data: bytes, content_type: str) -> str:
+    """Write checked ``data`` under the media directory, named for ``prefix`` and type."""
+    name = f"{prefix}-{secrets.token_urlsafe(18)}.{EXTENSIONS[content_type]}"
+    await asyncio.to_thread(_write, settings.media_dir, name, data)
+    return name
+
+
 async def store_image_file(settings: Settings, prefix: int, data: bytes) -> tuple[str, ImageInfo]:
     """Check ``data`` and write it under the media directory; (file name, what it is)."""
     _check_size(settings, data)
     info = sniff_image(data)
-    name = f"{prefix}-{secrets.token_urlsafe(18)}.{EXTENSIONS[info.content_type]}"
-    await asyncio.to_thread(_write, settings.media_dir, name, data)
-    return name, info
+    return await _store(settings, prefix, data, info.content_type), info
 
 
 async def store_media_file(settings: Settings, prefix: int, data: bytes) -> tuple[str, MediaInfo]:
     """:func:`store_image_file` for an attachment, which may also be a video or audio."""
     _check_size(settings, data)
     info = sniff_media(data)
-    name = f"{prefix}-{secrets.token_urlsafe(18)}.{EXTENSIONS[info.content_type]}"
-    await asyncio.to_thread(_write, settings.media_dir, name, data)
-    return name, info
+    return await _store(settings, prefix, data, info.content_type), info
 
 
 def media_url(settings: Settings, file_name: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import httpx
 import pytest
@@ -12,6 +13,7 @@ from fedinet.db import actors as actors_db
 from fedinet.db import follows as follows_db
 from fedinet.db import interactions as interactions_db
 from fedinet.db import statuses as statuses_db
+from fedinet.models import Actor
 from fedinet.runtime import Runtime
 from fedinet.services.profile import ProfileChange
 from tests.web.pages.conftest import Browser, Member, csrf_of, log_in, make_member, post_form
@@ -93,18 +95,26 @@ async def test_own_profile_shows_private_motives(browser: httpx.AsyncClient, ali
     assert "peer support" in html and "(private)" in html
 
 
-async def test_remote_profile_from_cached_data(
-    browser: httpx.AsyncClient, runtime: Runtime, alice: Member
-) -> None:
-    await actors_db.upsert_remote_actor(
+async def _dana(runtime: Runtime, **extra: Any) -> Actor:
+    """dana@remote.example, as this server has cached her."""
+    return await actors_db.upsert_remote_actor(
         runtime.pool,
         uri="https://remote.example/users/dana",
         actor_type="Person",
         username="dana",
         domain="remote.example",
         display_name="Dana",
-        summary='<p>Hello <script>alert(1)</script><a href="https://x.example">x</a></p>',
         inbox_uri="https://remote.example/users/dana/inbox",
+        **extra,
+    )
+
+
+async def test_remote_profile_from_cached_data(
+    browser: httpx.AsyncClient, runtime: Runtime, alice: Member
+) -> None:
+    await _dana(
+        runtime,
+        summary='<p>Hello <script>alert(1)</script><a href="https://x.example">x</a></p>',
         interests=["birding"],
         motives=["friendship"],
     )
@@ -312,15 +322,7 @@ async def test_home_shows_local_media_and_links_remote_media(
     """Another server's files are linked, never loaded by the page (the reader's address
     stays here); this server's are shown; only http(s) URLs become links; sensitive
     media waits behind a click."""
-    dana = await actors_db.upsert_remote_actor(
-        runtime.pool,
-        uri="https://remote.example/users/dana",
-        actor_type="Person",
-        username="dana",
-        domain="remote.example",
-        display_name="Dana",
-        inbox_uri="https://remote.example/users/dana/inbox",
-    )
+    dana = await _dana(runtime)
     local_url = f"{settings.url}/system/media/1-abcdefghijklmnopqrstuvwx.png"
     status = await statuses_db.insert_status(
         runtime.pool,
