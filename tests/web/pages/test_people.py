@@ -350,6 +350,7 @@ async def test_home_shows_local_media_and_links_remote_media(
                 "media_type": "image/png",
                 "description": "ours",
                 "url": local_url,
+                "width": 40,  # and no height: no size is given to the page
             },
         ],
     )
@@ -367,7 +368,7 @@ async def test_home_shows_local_media_and_links_remote_media(
     )
     assert "(on remote.example)" in home
     assert "javascript:" not in home
-    assert f'<img src="{local_url}" alt="ours"' in home
+    assert f'<img src="{local_url}" alt="ours" loading="lazy">' in home
 
 
 async def test_connect_link_needs_no_note(
