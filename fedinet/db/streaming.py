@@ -12,7 +12,6 @@ from fedinet.models import Notification
 __all__ = [
     "STREAM_CHANNEL",
     "get_notification_by_id",
-    "list_feed_owners",
     "listen",
     "ping",
     "unlisten",
@@ -47,13 +46,3 @@ async def get_notification_by_id(db: Executor, notification_id: int) -> Notifica
         notification_id,
     )
     return None if row is None else Notification(**dict(row))
-
-
-async def list_feed_owners(db: Executor, status_id: int, owner_ids: list[int]) -> list[int]:
-    """Those of ``owner_ids`` whose home feed holds ``status_id``."""
-    rows = await db.fetch(
-        "SELECT owner_id FROM home_feed WHERE status_id = $1 AND owner_id = ANY($2::bigint[])",
-        status_id,
-        owner_ids,
-    )
-    return [row["owner_id"] for row in rows]

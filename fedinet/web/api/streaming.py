@@ -245,7 +245,7 @@ async def render_event(
     if event.kind == "home":
         if viewer is None or event.owner_id != viewer.id:
             return []
-        if "user" in names and not await _in_exclusive_list(conn, viewer, status):
+        if "user" in names and await _home_shows(conn, viewer, status):
             streams.append(("user", None))
         streams += await _lists_showing(conn, sub, status)
         if "direct" in names and status.visibility == "direct":
@@ -257,8 +257,7 @@ async def render_event(
             event.kind == "edit"
             and viewer is not None
             and "user" in names
-            and await streaming_db.list_feed_owners(conn, status.id, [viewer.id])
-            and not await _in_exclusive_list(conn, viewer, status)
+            and await _home_shows(conn, viewer, status)
         )
         if in_feed:
             streams.insert(0, ("user", None))
@@ -271,13 +270,14 @@ async def render_event(
     return messages
 
 
-async def _in_exclusive_list(conn: Connection, viewer: Actor, status: Status) -> bool:
-    """Whether the home timeline leaves ``status`` out: its author is on one of the
-    viewer's exclusive lists (the list alone shows them, as in Mastodon)."""
-    if status.actor_id == viewer.id:
-        return False
-    held = await lists_db.list_lists_with_account(conn, viewer.id, status.actor_id)
-    return any(found.exclusive for found in held)
+async def _home_shows(conn: Connection, viewer: Actor, status: Status) -> bool:
+    """Whether the viewer's home timeline shows ``status``: the same query as ``GET
+    /api/v1/timelines/home``, narrowed to this one status (so the feed, mutes, blocks
+    and exclusive lists decide here as they do there)."""
+    page = await timelines_db.home_page(
+        conn, viewer.id, limit=1, max_id=status.id + 1, since_id=status.id - 1
+    )
+    return bool(page.entries)
 
 
 async def _lists_showing(conn: Connection, sub: Subscription, status: Status) -> list[Stream]:
