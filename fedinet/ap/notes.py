@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import islice
@@ -52,6 +53,7 @@ __all__ = [
     "ParsedNote",
     "addressing_for",
     "ap_to_note",
+    "attachment_kind",
     "is_public",
     "note_to_ap",
 ]
@@ -195,6 +197,20 @@ def _attachment(item: Any) -> dict[str, Any] | None:
             blurhash if isinstance(blurhash, str) and len(blurhash) <= _MAX_BLURHASH else None
         ),
     }
+
+
+_KINDS: Final = ("image", "video", "audio")
+
+
+def attachment_kind(item: Mapping[str, Any]) -> str | None:
+    """``image``, ``video`` or ``audio`` for an attachment as stored (see
+    :func:`_attachment`): the first part of its media type, else its ActivityStreams
+    type (``Image``, ``Video``, ``Audio``); None for anything else."""
+    kind = str(item.get("media_type") or "").split("/")[0]
+    if kind in _KINDS:
+        return kind
+    declared = str(item.get("type") or "").lower()
+    return declared if declared in _KINDS else None
 
 
 def _poll_options(obj: dict[str, Any]) -> tuple[list[str], bool]:

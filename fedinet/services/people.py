@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
+from fedinet.ap.notes import attachment_kind
 from fedinet.config import Settings
 from fedinet.db import actors as actors_db
 from fedinet.db import counts as counts_db
@@ -465,12 +466,11 @@ def shown_media(status: Status, local_prefix: str) -> tuple[ShownMedia, ...]:
         url = item.get("url")
         if not isinstance(url, str) or not url.lower().startswith(("https://", "http://")):
             continue
-        kind = str(item.get("media_type") or "").split("/")[0]
         width, height = item.get("width"), item.get("height")
         description = item.get("description")
         shown.append(
             ShownMedia(
-                kind=kind if kind in ("image", "video", "audio") else "file",
+                kind=attachment_kind(item) or "file",
                 url=url,
                 description=description if isinstance(description, str) else None,
                 width=width if isinstance(width, int) and width > 0 else None,

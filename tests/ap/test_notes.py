@@ -16,6 +16,7 @@ from fedinet.ap.notes import (
     ParsedNote,
     addressing_for,
     ap_to_note,
+    attachment_kind,
     note_to_ap,
 )
 from fedinet.ap.sanitize import html_to_text, text_to_html
@@ -877,3 +878,21 @@ def test_attachments_are_capped() -> None:
     many = [{"type": "Document", "url": f"https://cdn.example/{n}"} for n in range(50)]
     note = read(minimal(attachment=many))
     assert [a["url"] for a in note.attachments] == [f"https://cdn.example/{n}" for n in range(16)]
+
+
+@pytest.mark.parametrize(
+    ("item", "kind"),
+    [
+        ({"type": "Document", "media_type": "video/mp4"}, "video"),
+        ({"type": "Document", "media_type": "audio/ogg"}, "audio"),
+        ({"type": "Image", "media_type": None}, "image"),  # no media type: its AS type
+        ({"type": "Video"}, "video"),
+        ({"type": "Document", "media_type": "image/png"}, "image"),
+        ({"type": "Audio", "media_type": "application/pdf"}, "audio"),
+        ({"type": "Document", "media_type": "application/pdf"}, None),
+        ({"type": "Document"}, None),
+        ({}, None),
+    ],
+)
+def test_attachment_kind(item: dict[str, object], kind: str | None) -> None:
+    assert attachment_kind(item) == kind

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 from urllib.parse import quote
 
+from fedinet.ap.notes import attachment_kind
 from fedinet.config import Settings
 from fedinet.db import actors as actors_db
 from fedinet.db import counts as counts_db
@@ -43,7 +44,6 @@ __all__ = [
 DEFAULT_AVATAR_PATH: Final = "/avatars/original/missing.png"
 DEFAULT_HEADER_PATH: Final = "/headers/original/missing.png"
 _BOT_TYPES: Final = ("Application", "Service")
-_MEDIA_TYPES: Final = {"image": "image", "video": "video", "audio": "audio"}
 _TAG_RE: Final = re.compile(r"<[^>]*>")
 _BR_RE: Final = re.compile(r"<br\s*/?>|</p>\s*<p[^>]*>", re.IGNORECASE)
 # Mastodon's "everyone" role, which every member without another role has.
@@ -202,10 +202,7 @@ def application_to_mastodon(
 def media_attachment_to_mastodon(item: Mapping[str, Any], attachment_id: str) -> dict[str, Any]:
     """A MediaAttachment from one of ``statuses.attachments`` (as ``ap.notes`` stores them:
     type, media_type, url, description, width, height, blurhash)."""
-    media_type = item.get("media_type") or ""
-    kind = _MEDIA_TYPES.get(str(media_type).split("/")[0], "unknown")
-    if kind == "unknown" and item.get("type") in ("Image", "Video", "Audio"):
-        kind = str(item["type"]).lower()
+    kind = attachment_kind(item) or "unknown"
     url = item.get("url")
     width, height = item.get("width"), item.get("height")
     meta: dict[str, Any] = {}
