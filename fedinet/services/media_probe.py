@@ -5,7 +5,7 @@ Accepted (Mastodon takes the same and transcodes them; fedinet keeps what was se
 - **ISO base media** (a leading ``ftyp`` box): MP4/M4V (``video/mp4``), QuickTime
   (``video/quicktime``, brand ``qt``), and M4A/M4B or any of them without a picture
   track (``audio/mp4``). The size comes from the first track header (``moov/trak/tkhd``)
-  that has one, the duration from the movie header (``mvhd``).
+  that has one.
 - **WebM** (an EBML header whose DocType is ``webm``): ``video/webm``, or ``audio/webm``
   without a video track; the size from ``Segment/Tracks/TrackEntry/Video``. Other
   Matroska files (DocType ``matroska``) are refused.
@@ -21,6 +21,7 @@ it is, and the client playing it finds out (Mastodon keeps such originals too).
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Final
 
@@ -37,8 +38,6 @@ class MediaInfo:
     content_type: str
     width: int | None = None
     height: int | None = None
-    duration: float | None = None
-    """Seconds, when the container says."""
 
 
 # --------------------------------------------------------------------------- ISO BMFF
@@ -93,35 +92,16 @@ def _track_size(data: bytes, start: int, end: int) -> tuple[int, int] | None:
     return None
 
 
-def _movie_duration(data: bytes, start: int, end: int) -> float | None:
-    mvhd = _child(data, start, end, b"mvhd")
-    if mvhd is None:
-        return None
-    body_start, body_end = mvhd
-    if body_start >= body_end:
-        return None
-    if data[body_start] == 1:
-        if body_start + 32 > body_end:
-            return None
-        timescale, duration = struct.unpack_from(">IQ", data, body_start + 20)
-    else:
-        if body_start + 20 > body_end:
-            return None
-        timescale, duration = struct.unpack_from(">II", data, body_start + 12)
-    return round(duration / timescale, 3) if timescale else None
-
-
 def _iso_media(data: bytes) -> MediaInfo:
     brand = data[8:12]
     moov = _child(data, 0, len(data), b"moov")
     if moov is None:
         raise ValueError("the file has no movie header (moov box), or it is cut short")
     size = _track_size(data, *moov)
-    duration = _movie_duration(data, *moov)
     if brand in (b"M4A ", b"M4B ") or size is None:
-        return MediaInfo("audio", "audio/mp4", duration=duration)
+        return MediaInfo("audio", "audio/mp4")
     content_type = "video/quicktime" if brand == b"qt  " else "video/mp4"
-    return MediaInfo("video", content_type, size[0], size[1], duration)
+    return MediaInfo("video", content_type, size[0], size[1])
 
 
 # --------------------------------------------------------------------------- EBML (WebM)
@@ -134,7 +114,6 @@ _TRACK_ENTRY: Final = 0xAE
 _VIDEO: Final = 0xE0
 _PIXEL_WIDTH: Final = 0xB0
 _PIXEL_HEIGHT: Final = 0xBA
-_CLUSTER: Final = 0x1F43B675
 
 
 def _vint(data: bytes, at: int, *, keep_marker: bool) -> tuple[int, int] | None:
@@ -179,36 +158,33 @@ def _uint(data: bytes, start: int, end: int) -> int:
     return int.from_bytes(data[start:end], "big") if 0 < end - start <= 8 else 0
 
 
+def _each(data: bytes, start: int, end: int, path: tuple[int, ...]) -> Iterator[tuple[int, int]]:
+    """The content ranges of the elements reached from ``data[start:end]`` by following
+    ``path``, a series of element ids, downwards; in file order."""
+    if not path:
+        yield start, end
+        return
+    for element, child_start, child_end in _elements(data, start, end):
+        if element == path[0]:
+            yield from _each(data, child_start, child_end, path[1:])
+
+
+def _first_uint(data: bytes, start: int, end: int, element: int) -> int:
+    return next((_uint(data, *found) for found in _each(data, start, end, (element,))), 0)
+
+
 def _webm(data: bytes) -> MediaInfo | None:
-    elements = _elements(data, 0, len(data))
-    header = next(((s, e) for i, s, e in elements if i == _EBML), None)
+    header = next(_each(data, 0, len(data), (_EBML,)), None)
     if header is None:
         return None
-    doc_type = next((data[s:e] for i, s, e in _elements(data, *header) if i == _DOC_TYPE), b"")
+    doc_type = next((data[s:e] for s, e in _each(data, *header, (_DOC_TYPE,))), b"")
     if doc_type.rstrip(b"\0") != b"webm":
         return None
-    for element, start, end in elements:
-        if element != _SEGMENT:
-            continue
-        for child, child_start, child_end in _elements(data, start, end):
-            if child == _CLUSTER:
-                break  # the tracks come before the first cluster
-            if child != _TRACKS:
-                continue
-            for entry, entry_start, entry_end in _elements(data, child_start, child_end):
-                if entry != _TRACK_ENTRY:
-                    continue
-                for part, part_start, part_end in _elements(data, entry_start, entry_end):
-                    if part != _VIDEO:
-                        continue
-                    size = {
-                        i: _uint(data, s, e)
-                        for i, s, e in _elements(data, part_start, part_end)
-                        if i in (_PIXEL_WIDTH, _PIXEL_HEIGHT)
-                    }
-                    width, height = size.get(_PIXEL_WIDTH, 0), size.get(_PIXEL_HEIGHT, 0)
-                    if width and height:
-                        return MediaInfo("video", "video/webm", width, height)
+    for video in _each(data, 0, len(data), (_SEGMENT, _TRACKS, _TRACK_ENTRY, _VIDEO)):
+        width = _first_uint(data, *video, _PIXEL_WIDTH)
+        height = _first_uint(data, *video, _PIXEL_HEIGHT)
+        if width and height:
+            return MediaInfo("video", "video/webm", width, height)
     return MediaInfo("audio", "audio/webm")
 
 

@@ -66,9 +66,12 @@ def ebml(element_id: int, body: bytes, *, unknown_size: bool = False) -> bytes:
     return id_bytes + size + body
 
 
-def webm(width: int = 1280, height: int = 720, *, doc_type: bytes = b"webm") -> bytes:
+def webm(
+    width: int = 1280, height: int = 720, *, doc_type: bytes = b"webm", sound_first: bool = False
+) -> bytes:
     """An EBML header and a Segment of unknown size (as live recordings write it) with a
-    track entry (a Video element when ``width``) and a first cluster."""
+    track entry (a Video element when ``width``), after a sound track's entry when
+    ``sound_first``, and a first cluster."""
     header = ebml(0x1A45DFA3, ebml(0x4286, b"\x01") + ebml(0x4282, doc_type))
     video = b""
     if width:
@@ -76,6 +79,8 @@ def webm(width: int = 1280, height: int = 720, *, doc_type: bytes = b"webm") -> 
             0xE0, ebml(0xB0, width.to_bytes(2, "big")) + ebml(0xBA, height.to_bytes(2, "big"))
         )
     entry = ebml(0xAE, ebml(0xD7, b"\x01") + video)
+    if sound_first:
+        entry = ebml(0xAE, ebml(0xD7, b"\x02")) + entry
     segment = ebml(0x1654AE6B, entry) + ebml(0x1F43B675, bytes(32))
     return header + ebml(0x18538067, segment, unknown_size=True)
 
@@ -83,13 +88,14 @@ def webm(width: int = 1280, height: int = 720, *, doc_type: bytes = b"webm") -> 
 @pytest.mark.parametrize(
     ("data", "expected"),
     [
-        (mp4(), MediaInfo("video", "video/mp4", 640, 360, 5.0)),
-        (mp4(1920, 1080, version=1), MediaInfo("video", "video/mp4", 1920, 1080, 5.0)),
-        (mp4(moov_last=True), MediaInfo("video", "video/mp4", 640, 360, 5.0)),
-        (mp4(brand=b"qt  "), MediaInfo("video", "video/quicktime", 640, 360, 5.0)),
-        (mp4(brand=b"M4A "), MediaInfo("audio", "audio/mp4", duration=5.0)),
-        (mp4(0, 0), MediaInfo("audio", "audio/mp4", duration=5.0)),  # no picture track
+        (mp4(), MediaInfo("video", "video/mp4", 640, 360)),
+        (mp4(1920, 1080, version=1), MediaInfo("video", "video/mp4", 1920, 1080)),
+        (mp4(moov_last=True), MediaInfo("video", "video/mp4", 640, 360)),
+        (mp4(brand=b"qt  "), MediaInfo("video", "video/quicktime", 640, 360)),
+        (mp4(brand=b"M4A "), MediaInfo("audio", "audio/mp4")),
+        (mp4(0, 0), MediaInfo("audio", "audio/mp4")),  # no picture track
         (webm(), MediaInfo("video", "video/webm", 1280, 720)),
+        (webm(sound_first=True), MediaInfo("video", "video/webm", 1280, 720)),
         (webm(0, 0), MediaInfo("audio", "audio/webm")),
         (b"ID3\x04\x00\x00" + bytes(40), MediaInfo("audio", "audio/mpeg")),
         (b"\xff\xfb\x90\x64" + bytes(40), MediaInfo("audio", "audio/mpeg")),  # MPEG-1 layer III
