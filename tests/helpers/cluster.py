@@ -16,9 +16,9 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from tests.helpers.servers import ServerProcess, run_cli
+from tests.helpers.servers import ServerProcess, password_token, register_app, run_cli
 
-__all__ = ["Instance", "Member", "eventually", "follow_and_accept"]
+__all__ = ["PASSWORD", "Instance", "Member", "eventually", "follow_and_accept"]
 
 T = TypeVar("T")
 
@@ -146,16 +146,7 @@ class Instance:
     def _app(self) -> tuple[str, str]:
         if self._client is None:
             with self.http() as http:
-                response = http.post(
-                    f"{self.url}/api/v1/apps",
-                    data={
-                        "client_name": "fedinet tests",
-                        "redirect_uris": "urn:ietf:wg:oauth:2.0:oob",
-                        "scopes": "read write follow",
-                    },
-                )
-            assert response.status_code == 200, response.text
-            self._client = (response.json()["client_id"], response.json()["client_secret"])
+                self._client = register_app(http, self.url, "read write follow")
         return self._client
 
     def member(self, username: str) -> Member:
@@ -173,21 +164,11 @@ class Instance:
             env=self.server.env,
         )
         assert made.returncode == 0, made.stderr
-        client_id, client_secret = self._app()
+        app = self._app()
         with self.http() as http:
-            response = http.post(
-                f"{self.url}/oauth/token",
-                data={
-                    "grant_type": "password",
-                    "client_id": client_id,
-                    "client_secret": client_secret,
-                    "username": f"{username}@example.org",
-                    "password": PASSWORD,
-                    "scope": "read write follow",
-                },
+            token = password_token(
+                http, self.url, app, f"{username}@example.org", PASSWORD, "read write follow"
             )
-            assert response.status_code == 200, response.text
-            token = response.json()["access_token"]
             me = http.get(
                 f"{self.url}/api/v1/accounts/verify_credentials",
                 headers={"Authorization": f"Bearer {token}"},

@@ -13,7 +13,14 @@ from pathlib import Path
 
 import httpx
 
-__all__ = ["ServerProcess", "free_port", "run_cli", "start_worker"]
+__all__ = [
+    "ServerProcess",
+    "free_port",
+    "password_token",
+    "register_app",
+    "run_cli",
+    "start_worker",
+]
 
 
 def free_port() -> int:
@@ -108,3 +115,37 @@ def start_worker(
             stdout=out,
             stderr=subprocess.STDOUT,
         )
+
+
+def register_app(http: httpx.Client, url: str, scopes: str) -> tuple[str, str]:
+    """Register a client app at ``url`` (``POST /api/v1/apps``): (client id, secret)."""
+    response = http.post(
+        f"{url}/api/v1/apps",
+        data={
+            "client_name": "fedinet tests",
+            "redirect_uris": "urn:ietf:wg:oauth:2.0:oob",
+            "scopes": scopes,
+        },
+    )
+    assert response.status_code == 200, response.text
+    return response.json()["client_id"], response.json()["client_secret"]
+
+
+def password_token(
+    http: httpx.Client, url: str, app: tuple[str, str], email: str, password: str, scope: str
+) -> str:
+    """A member's token by the OAuth password grant, as a client app gets one."""
+    response = http.post(
+        f"{url}/oauth/token",
+        data={
+            "grant_type": "password",
+            "client_id": app[0],
+            "client_secret": app[1],
+            "username": email,
+            "password": password,
+            "scope": scope,
+        },
+    )
+    assert response.status_code == 200, response.text
+    token: str = response.json()["access_token"]
+    return token

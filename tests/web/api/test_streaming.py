@@ -19,8 +19,8 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidStatus
 
 from tests.conftest import DatabaseFactory
-from tests.helpers.cluster import Instance, Member, follow_and_accept
-from tests.helpers.servers import start_worker
+from tests.helpers.cluster import PASSWORD, Instance, Member, follow_and_accept
+from tests.helpers.servers import password_token, start_worker
 from tests.web.api.schema import assert_matches
 
 pytestmark = pytest.mark.slow
@@ -117,21 +117,10 @@ async def test_handshake_refusals(
 
 
 def _token(instance: Instance, username: str, scope: str) -> str:
-    client_id, client_secret = instance._app()
-    response = httpx.post(
-        f"{instance.url}/oauth/token",
-        data={
-            "grant_type": "password",
-            "client_id": client_id,
-            "client_secret": client_secret,
-            "username": f"{username}@example.org",
-            "password": "correct horse battery",
-            "scope": scope,
-        },
-    )
-    assert response.status_code == 200, response.text
-    token: str = response.json()["access_token"]
-    return token
+    with instance.http() as http:
+        return password_token(
+            http, instance.url, instance._app(), f"{username}@example.org", PASSWORD, scope
+        )
 
 
 async def test_user_stream_update_edit_delete(

@@ -19,7 +19,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.conftest import DatabaseFactory
-from tests.helpers.servers import ServerProcess, free_port
+from tests.helpers.servers import ServerProcess, free_port, password_token, register_app
 from tests.services.test_media_probe import mp4
 from tests.web.api.test_media import png
 from tests.web.pages.chromium import launch_chromium, screenshot_dir, watched_page
@@ -174,28 +174,11 @@ def wav(seconds: float = 0.2, rate: int = 8000) -> bytes:
 
 def api_token(server: ServerProcess, username: str) -> str:
     """A password-grant token for a member, as a client app gets one."""
-    app = httpx.post(
-        f"{server.url}/api/v1/apps",
-        data={
-            "client_name": "browser test",
-            "redirect_uris": "urn:ietf:wg:oauth:2.0:oob",
-            "scopes": "read write",
-        },
-    ).json()
-    token = httpx.post(
-        f"{server.url}/oauth/token",
-        data={
-            "grant_type": "password",
-            "client_id": app["client_id"],
-            "client_secret": app["client_secret"],
-            "username": f"{username}@example.org",
-            "password": PASSWORD,
-            "scope": "read write",
-        },
-    )
-    assert token.status_code == 200, token.text
-    value: str = token.json()["access_token"]
-    return value
+    with httpx.Client() as http:
+        app = register_app(http, server.url, "read write")
+        return password_token(
+            http, server.url, app, f"{username}@example.org", PASSWORD, "read write"
+        )
 
 
 def test_attachments_show_on_the_home_page(
