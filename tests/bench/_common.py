@@ -46,6 +46,7 @@ __all__ = [
     "HostCanary",
     "WrkResult",
     "bare_app",
+    "by_second",
     "cpu_seconds",
     "free_port",
     "machine_busy_seconds",
@@ -132,6 +133,16 @@ def percentile(sorted_values: Sequence[float], fraction: float) -> float:
     return float(sorted_values[min(rank, len(sorted_values)) - 1])
 
 
+def by_second(samples: Iterable[tuple[float, float]], start: float) -> list[list[float]]:
+    """The values of (time, value) ``samples`` grouped by whole seconds from ``start``
+    (seconds with none left out), in time order; samples before ``start`` are dropped."""
+    seconds: dict[int, list[float]] = {}
+    for at, value in samples:
+        if at >= start:
+            seconds.setdefault(int(at - start), []).append(value)
+    return [seconds[k] for k in sorted(seconds)]
+
+
 _CANARY_DOC = json.dumps(
     {"id": "https://example.org/x", "type": "Create", "object": {"content": "x" * 900}}
 )
@@ -177,11 +188,7 @@ class HostCanary:
         return median(cost for _, cost in self.samples) if self.samples else float("nan")
 
     def per_second(self, start: float) -> list[float]:
-        seconds: dict[int, list[float]] = {}
-        for at, cost in self.samples:
-            if at >= start:
-                seconds.setdefault(int(at - start), []).append(cost)
-        return [median(seconds[k]) for k in sorted(seconds)]
+        return [median(costs) for costs in by_second(self.samples, start)]
 
 
 def machine_description() -> dict[str, str]:
@@ -621,10 +628,8 @@ class _OpenLoop:
                 proto.transport.close()
         lat = sorted(self.latencies)
         # p99 of each second of the run (by completion): where in the run the tail is
-        windows: dict[int, list[float]] = {}
-        for done_at, latency in zip(self.completed_at, self.latencies, strict=True):
-            windows.setdefault(int(done_at - start), []).append(latency)
-        window_p99 = [percentile(sorted(windows[k]), 0.99) * 1000 for k in sorted(windows)]
+        completions = zip(self.completed_at, self.latencies, strict=True)
+        window_p99 = [percentile(sorted(w), 0.99) * 1000 for w in by_second(completions, start)]
         return {
             "target_rate": self.rate,
             "achieved_rate": len(lat) / elapsed,

@@ -20,6 +20,8 @@ import os
 import tempfile
 import time
 
+from tests.bench._common import by_second, percentile
+
 PAGE = b"\0" * 8192
 
 
@@ -41,10 +43,6 @@ def probe(directory: str, seconds: float, pause: float = 0.001) -> list[tuple[fl
     return samples
 
 
-def _quantile(ordered: list[float], q: float) -> float:
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m tests.bench.disk_flush")
     parser.add_argument("--dir", default=tempfile.gettempdir(), help="where to write")
@@ -57,14 +55,12 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     samples = probe(args.dir, args.seconds, args.pause)
-    worst: dict[int, float] = {}
-    for at, ms in samples:
-        worst[int(at)] = max(worst.get(int(at), 0.0), ms)
+    worst = [max(second) for second in by_second(samples, 0.0)]
     ordered = sorted(ms for _, ms in samples)
-    print("slowest flush of each second, ms:", " ".join(f"{worst[k]:.1f}" for k in sorted(worst)))
+    print("slowest flush of each second, ms:", " ".join(f"{ms:.1f}" for ms in worst))
     print(
-        f"{len(ordered)} flushes in {args.dir}: p50 {_quantile(ordered, 0.5):.3f} ms, "
-        f"p99 {_quantile(ordered, 0.99):.3f} ms, p99.9 {_quantile(ordered, 0.999):.3f} ms, "
+        f"{len(ordered)} flushes in {args.dir}: p50 {percentile(ordered, 0.5):.3f} ms, "
+        f"p99 {percentile(ordered, 0.99):.3f} ms, p99.9 {percentile(ordered, 0.999):.3f} ms, "
         f"max {ordered[-1]:.1f} ms; over 10 ms: {sum(ms > 10 for ms in ordered)}"
     )
 
