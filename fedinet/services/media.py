@@ -27,7 +27,6 @@ import re
 import secrets
 import struct
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
@@ -46,7 +45,6 @@ __all__ = [
     "MAX_ATTACHMENTS",
     "MAX_PIXELS",
     "MEDIA_PATH",
-    "ImageInfo",
     "MediaInfo",
     "attachment_json",
     "delete_media",
@@ -85,13 +83,6 @@ EXTENSIONS: Final = {
     "audio/flac": "flac",
 }
 CONTENT_TYPES: Final = {ext: mime for mime, ext in EXTENSIONS.items()}
-
-
-@dataclass(frozen=True, slots=True)
-class ImageInfo:
-    content_type: str
-    width: int
-    height: int
 
 
 def _bad(message: str) -> ValidationError:
@@ -173,7 +164,7 @@ def _image_type(data: bytes) -> str | None:
 _READERS: Final = {"image/png": _png, "image/jpeg": _jpeg, "image/gif": _gif, "image/webp": _webp}
 
 
-def sniff_image(data: bytes) -> ImageInfo:
+def sniff_image(data: bytes) -> MediaInfo:
     """The type and size of an image from its bytes; :class:`ValidationError` if it is
     not a PNG, JPEG, GIF or WebP with sane dimensions."""
     content_type = _image_type(data)
@@ -184,15 +175,14 @@ def sniff_image(data: bytes) -> ImageInfo:
         raise _bad("the image has no pixels")
     if width * height > MAX_PIXELS:
         raise _bad(f"the image has more than {MAX_PIXELS} pixels")
-    return ImageInfo(content_type=content_type, width=width, height=height)
+    return MediaInfo("image", content_type, width, height)
 
 
 def sniff_media(data: bytes) -> MediaInfo:
     """What an attachment is: an image (as :func:`sniff_image` reads it), a video or an
     audio file; :class:`ValidationError` for anything else."""
     if _image_type(data) is not None:
-        image = sniff_image(data)
-        return MediaInfo("image", image.content_type, image.width, image.height)
+        return sniff_image(data)
     try:
         probed = probe_video_or_audio(data)
     except ValueError as exc:
@@ -229,7 +219,7 @@ async def _store(settings: Settings, prefix: int, data: bytes, content_type: str
     return name
 
 
-async def store_image_file(settings: Settings, prefix: int, data: bytes) -> tuple[str, ImageInfo]:
+async def store_image_file(settings: Settings, prefix: int, data: bytes) -> tuple[str, MediaInfo]:
     """Check ``data`` and write it under the media directory; (file name, what it is)."""
     _check_size(settings, data)
     info = sniff_image(data)
